@@ -1,0 +1,220 @@
+import { z } from 'zod';
+import ipaddr from 'ipaddr.js';
+import { DURATION_HELP, SIZE_HELP, parseDuration, parseSize } from './units.js';
+
+/**
+ * The shape of porthole.yaml. Every object is strict: an unknown key is an error,
+ * because a misspelt safety setting must never be silently ignored.
+ */
+
+const duration = z.string({ error: `expected ${DURATION_HELP}` }).transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HELP}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const size = z.string({ error: `expected ${SIZE_HELP}` }).transform((text, ctx) => {
+  const bytes = parseSize(text);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected ${SIZE_HELP}` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const positiveInt = z.number().int().positive();
+
+export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export const PARAM_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+const address = z.string().refine((text) => ipaddr.isValid(text) || isCidr(text), {
+  message: 'expected an IPv4 or IPv6 address or CIDR range (e.g. 127.0.0.1, ::1, 10.0.0.0/8, fd00::/8)',
+});
+
+function isCidr(text: string): boolean {
+  try {
+    ipaddr.parseCIDR(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const listen = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, {
+  message: 'expected HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)',
+});
+
+const network = z.strictObject({
+  allow: z.array(address).default(['127.0.0.1', '::1']),
+  trustedProxies: z.array(address).default([]),
+  deny: z.union([z.literal(404), z.literal(403)], { error: 'expected 404 (hide that anything is here) or 403' }).default(404),
+});
+
+const defaults = z.strictObject({
+  timeout: duration.prefault('30s'),
+  killGrace: duration.prefault('5s'),
+  maxOutput: size.prefault('1MiB'),
+  maxRows: positiveInt.default(10_000),
+  concurrency: positiveInt.default(4),
+});
+
+const limits = z.strictObject({
+  concurrency: positiveInt.default(16),
+  queue: z.number().int().min(0).default(64),
+});
+
+const serverDatasource = {
+  host: z.string().default('127.0.0.1'),
+  socketPath: z.string().optional(),
+  database: z.string(),
+  user: z.string(),
+  password: z.string().optional(),
+  readOnly: z.boolean().default(true),
+  connectTimeout: duration.prefault('5s'),
+  poolSize: positiveInt.default(5),
+};
+
+const mysqlDatasource = z.strictObject({
+  driver: z.literal('mysql'),
+  port: z.number().int().min(1).max(65535).default(3306),
+  ...serverDatasource,
+});
+
+const postgresDatasource = z.strictObject({
+  driver: z.literal('postgres'),
+  port: z.number().int().min(1).max(65535).default(5432),
+  ...serverDatasource,
+});
+
+const sqliteDatasource = z.strictObject({
+  driver: z.literal('sqlite'),
+  /** Relative to the config file's folder. */
+  path: z.string(),
+  readOnly: z.boolean().default(true),
+  /** SQL run once to create the database when `path` does not exist yet. */
+  initScript: z.string().optional(),
+});
+
+const datasource = z.discriminatedUnion('driver', [mysqlDatasource, postgresDatasource, sqliteDatasource], {
+  error: 'expected driver: mysql, postgres or sqlite',
+});
+
+const paramCommon = {
+  label: z.string().optional(),
+  description: z.string().optional(),
+  required: z.boolean().optional(),
+};
+
+const stringParam = z.strictObject({
+  type: z.literal('string'),
+  ...paramCommon,
+  default: z.string().optional(),
+  pattern: z.string().optional(),
+  minLength: z.number().int().min(0).optional(),
+  maxLength: z.number().int().min(1).max(65_536).default(1024),
+  multiline: z.boolean().default(false),
+  allowLeadingDash: z.boolean().default(false),
+});
+
+const integerParam = z.strictObject({
+  type: z.literal('integer'),
+  ...paramCommon,
+  default: z.number().int().optional(),
+  min: z.number().int().optional(),
+  max: z.number().int().optional(),
+  allowLeadingDash: z.boolean().default(false),
+});
+
+const numberParam = z.strictObject({
+  type: z.literal('number'),
+  ...paramCommon,
+  default: z.number().optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  allowLeadingDash: z.boolean().default(false),
+});
+
+const booleanParam = z.strictObject({
+  type: z.literal('boolean'),
+  ...paramCommon,
+  default: z.boolean().optional(),
+});
+
+const enumValue = z.union([
+  z.string(),
+  z.strictObject({ value: z.string(), label: z.string().optional() }),
+]);
+
+const enumParam = z.strictObject({
+  type: z.literal('enum'),
+  ...paramCommon,
+  values: z.array(enumValue).min(1),
+  default: z.string().optional(),
+  allowLeadingDash: z.boolean().default(false),
+});
+
+const dateParam = z.strictObject({
+  type: z.literal('date'),
+  ...paramCommon,
+  default: z.string().optional(),
+});
+
+const datetimeParam = z.strictObject({
+  type: z.literal('datetime'),
+  ...paramCommon,
+  default: z.string().optional(),
+});
+
+export const PARAM_TYPES = ['string', 'integer', 'number', 'boolean', 'enum', 'date', 'datetime'] as const;
+
+const param = z.discriminatedUnion(
+  'type',
+  [stringParam, integerParam, numberParam, booleanParam, enumParam, dateParam, datetimeParam],
+  { error: `expected type: ${PARAM_TYPES.join(', ')}` },
+);
+
+const query = z.strictObject({
+  datasource: z.string(),
+  sql: z.string().min(1),
+});
+
+const action = z.strictObject({
+  title: z.string().optional(),
+  description: z.string().optional(),
+  path: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~\-/]*$/, { message: 'expected an absolute URL path such as /status/ (letters, digits, . _ ~ - /)' })
+    .optional(),
+  safe: z.boolean().optional(),
+  command: z.array(z.string()).min(1, { message: 'expected a non-empty argv array, e.g. [df, -h]' }).optional(),
+  shell: z.string().min(1).optional(),
+  query: query.optional(),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional(),
+  cwd: z.string().optional(),
+  params: z.record(z.string(), param).optional(),
+  timeout: duration.optional(),
+  maxOutput: size.optional(),
+  maxRows: positiveInt.optional(),
+  concurrency: positiveInt.optional(),
+  cache: duration.optional(),
+});
+
+export const configSchema = z.strictObject({
+  listen: listen.default('127.0.0.1:8080'),
+  network: network.prefault({}),
+  defaults: defaults.prefault({}),
+  limits: limits.prefault({}),
+  datasources: z.record(z.string(), datasource).default({}),
+  actions: z.record(z.string(), action),
+});
+
+export type RawConfig = z.output<typeof configSchema>;
+export type DatasourceConfig = z.output<typeof datasource>;
+export type MysqlDatasourceConfig = z.output<typeof mysqlDatasource>;
+export type PostgresDatasourceConfig = z.output<typeof postgresDatasource>;
+export type SqliteDatasourceConfig = z.output<typeof sqliteDatasource>;
+export type ParamConfig = z.output<typeof param>;
+export type ActionConfig = z.output<typeof action>;
