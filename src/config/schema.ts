@@ -98,7 +98,7 @@ const sqliteDatasource = z.strictObject({
   initScript: z.string().optional(),
 });
 
-const datasource = z.discriminatedUnion('driver', [mysqlDatasource, postgresDatasource, sqliteDatasource], {
+export const datasourceSchema = z.discriminatedUnion('driver', [mysqlDatasource, postgresDatasource, sqliteDatasource], {
   error: 'expected driver: mysql, postgres or sqlite',
 });
 
@@ -181,7 +181,7 @@ const query = z.strictObject({
   sql: z.string().min(1),
 });
 
-const action = z.strictObject({
+export const actionSchema = z.strictObject({
   title: z.string().optional(),
   description: z.string().optional(),
   path: z
@@ -207,14 +207,14 @@ export const configSchema = z.strictObject({
   network: network.prefault({}),
   defaults: defaults.prefault({}),
   limits: limits.prefault({}),
-  datasources: z.record(z.string(), datasource).default({}),
-  actions: z.record(z.string(), action),
+  datasources: z.record(z.string(), datasourceSchema).default({}),
+  actions: z.record(z.string(), actionSchema),
 });
 
 export type RawConfig = z.output<typeof configSchema>;
-export type DatasourceConfig = z.output<typeof datasource>;
+export type DatasourceConfig = z.output<typeof datasourceSchema>;
 export type MysqlDatasourceConfig = z.output<typeof mysqlDatasource>;
 export type PostgresDatasourceConfig = z.output<typeof postgresDatasource>;
 export type SqliteDatasourceConfig = z.output<typeof sqliteDatasource>;
 export type ParamConfig = z.output<typeof param>;
-export type ActionConfig = z.output<typeof action>;
+export type ActionConfig = z.output<typeof actionSchema>;
