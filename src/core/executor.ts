@@ -1,0 +1,183 @@
+import { runCommand } from '../runners/command.js';
+import type { CommandOutcome } from '../runners/command-spec.js';
+import type { Datasource } from '../datasources/datasource.js';
+import type { Secrets } from '../config/secrets.js';
+import type { Action, CommandAction, QueryAction } from './action.js';
+import { PortholeError, type ErrorCode } from './errors.js';
+import { Limiter } from './limiter.js';
+import type { ValidatedParams } from './params-types.js';
+import { renderCommand } from './render-command.js';
+import type { Outcome, RunFailure, RunResult, TableResult, TextResult } from './result.js';
+import { ResultCache, cacheKey, type CacheLimits } from './result-cache.js';
+import { Run, type RunContext } from './run.js';
+
+export interface ExecutorOptions {
+  /** Looks up a datasource by name (pools are owned by the caller). */
+  datasource: (name: string) => Datasource;
+  limits: { concurrency: number; queue: number };
+  secrets: Secrets;
+  cache?: CacheLimits;
+  /** The server's environment, from which commands get only PATH, LANG, HOME and TZ. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The one path every run takes: cache and single flight, a concurrency slot, the runner,
+ * and a result that always resolves (failures are outcomes, not exceptions).
+ */
+export class Executor {
+  private readonly limiter: Limiter;
+  private readonly cache: ResultCache;
+  private readonly active = new Map<string, Run>();
+  private closing = false;
+
+  constructor(private readonly options: ExecutorOptions) {
+    this.limiter = new Limiter(options.limits.concurrency, options.limits.queue);
+    this.cache = new ResultCache(options.cache ?? { maxEntries: 1000, maxBytes: 64 * 1024 * 1024 });
+  }
+
+  /**
+   * Starts (or, for cached actions, joins) a run. Throws at once when the server is
+   * shutting down or too busy to even queue the run.
+   */
+  start(action: Action, params: ValidatedParams, context: RunContext): Run {
+    if (params.actionId !== action.id) throw new PortholeError('INTERNAL', `parameters for "${params.actionId}" used with "${action.id}"`);
+    if (this.closing) throw new PortholeError('SHUTTING_DOWN', 'the server is shutting down; no new runs are accepted');
+    const key = action.cacheMs === undefined ? undefined : cacheKey(action.id, params.values);
+    const shared = key === undefined ? undefined : this.cache.get(key);
+    if (shared) return shared;
+
+    this.limiter.reserve(action.id, action.concurrency);
+    const run = new Run(action, params, context);
+    this.active.set(run.id, run);
+    if (key !== undefined) this.cache.track(key, run, action.cacheMs!);
+    void this.execute(run).finally(() => this.active.delete(run.id));
+    return run;
+  }
+
+  /** A run still queued or running. */
+  get(runId: string): Run | undefined {
+    return this.active.get(runId);
+  }
+
+  get stats(): { running: number; queued: number; cached: number } {
+    return { running: this.limiter.active, queued: this.limiter.queued, cached: this.cache.size };
+  }
+
+  /** Refuses new runs, lets running ones finish for up to `graceMs`, then cancels the rest. */
+  async shutdown(graceMs: number): Promise<void> {
+    this.closing = true;
+    this.limiter.drain(new PortholeError('SHUTTING_DOWN', 'the server is shutting down'));
+    const all = Promise.all([...this.active.values()].map((run) => run.result));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+    if ((await Promise.race([all, late])) === 'late') for (const run of this.active.values()) run.cancel();
+    clearTimeout(timer);
+    await all;
+  }
+
+  private async execute(run: Run): Promise<void> {
+    const startedAt = new Date();
+    let release: (() => void) | undefined;
+    try {
+      release = await this.limiter.acquire(run.action.id, run.action.concurrency, run.signal);
+      run.markStarted();
+      const begin = performance.now();
+      const base = { runId: run.id, actionId: run.action.id, startedAt: new Date().toISOString() };
+      const result =
+        run.action.kind === 'command'
+          ? textResult(base, await this.runCommand(run, run.action), this.options.secrets)
+          : await this.runQuery(run, run.action, base);
+      run.finish({ ...result, durationMs: Math.round(performance.now() - begin) });
+    } catch (error) {
+      run.finish(failedBeforeStart(run, startedAt, error, this.options.secrets));
+    } finally {
+      release?.();
+    }
+  }
+
+  private runCommand(run: Run, action: CommandAction): Promise<CommandOutcome> {
+    const spec = renderCommand(action, run.params, this.options.env ?? process.env);
+    return runCommand(spec, { signal: run.signal, onOutput: (stream, text) => run.output(stream, text) });
+  }
+
+  private async runQuery(run: Run, action: QueryAction, base: ResultBaseFields): Promise<Omit<TableResult, 'durationMs'>> {
+    try {
+      const output = await this.options.datasource(action.datasource).query({
+        sql: action.sql,
+        params: run.params.values,
+        timeoutMs: action.timeoutMs,
+        maxRows: action.maxRows,
+        signal: run.signal,
+      });
+      return { ...base, kind: 'table', outcome: 'succeeded', ...output };
+    } catch (error) {
+      const failure = toFailure(error, this.options.secrets);
+      return { ...base, kind: 'table', outcome: outcomeOf(failure.code), error: failure, columns: [], rows: [], truncated: false };
+    }
+  }
+}
+
+type ResultBaseFields = Pick<RunResult, 'runId' | 'actionId' | 'startedAt'>;
+
+function textResult(base: ResultBaseFields, out: CommandOutcome, secrets: Secrets): Omit<TextResult, 'durationMs'> {
+  const text = { stdout: out.stdout, stderr: out.stderr, exitCode: out.exitCode, signal: out.signal, truncated: out.truncated };
+  const failure = commandFailure(out);
+  return {
+    ...base,
+    kind: 'text',
+    ...text,
+    outcome: failure ? outcomeOf(failure.code) : 'succeeded',
+    ...(failure ? { error: { code: failure.code, message: secrets.redact(failure.message) } } : {}),
+  };
+}
+
+function commandFailure(out: CommandOutcome): RunFailure | undefined {
+  if (out.spawnError) return { code: 'COMMAND_FAILED', message: out.spawnError };
+  if (out.timedOut) return { code: 'TIMEOUT', message: `the command did not finish within its timeout and was stopped` };
+  if (out.cancelled) return { code: 'CANCELLED', message: 'the run was cancelled and the command stopped' };
+  const cut = (['stdout', 'stderr'] as const).filter((s) => out.truncated[s]);
+  // A command stopped at the cap dies of the signal or of its closed pipe: either way it did not finish.
+  if (cut.length > 0 && out.exitCode !== 0) {
+    return { code: 'OUTPUT_LIMIT', message: `the command's ${cut.join(' and ')} went past the output limit; it was stopped and its output cut (raise maxOutput to allow more)` };
+  }
+  if (out.exitCode !== 0) {
+    return { code: 'COMMAND_FAILED', message: out.exitCode === null ? `the command was killed by ${out.signal ?? 'a signal'}` : `the command exited with code ${out.exitCode}` };
+  }
+  return undefined;
+}
+
+function outcomeOf(code: ErrorCode): Outcome {
+  switch (code) {
+    case 'TIMEOUT':
+      return 'timed-out';
+    case 'CANCELLED':
+      return 'cancelled';
+    case 'DATASOURCE_UNAVAILABLE':
+    case 'SHUTTING_DOWN':
+      return 'unavailable';
+    default:
+      return 'failed';
+  }
+}
+
+function toFailure(error: unknown, secrets: Secrets): RunFailure {
+  if (error instanceof PortholeError) return { code: error.code, message: secrets.redact(error.message) };
+  return { code: 'INTERNAL', message: secrets.redact(error instanceof Error ? error.message : String(error)) };
+}
+
+/** A run that never reached its runner (cancelled in the queue, refused at shutdown, or a bug). */
+function failedBeforeStart(run: Run, startedAt: Date, error: unknown, secrets: Secrets): RunResult {
+  const failure = toFailure(error, secrets);
+  const base = {
+    runId: run.id,
+    actionId: run.action.id,
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    outcome: outcomeOf(failure.code),
+    error: failure,
+  };
+  return run.action.kind === 'command'
+    ? { ...base, kind: 'text', stdout: '', stderr: '', exitCode: null, signal: null, truncated: { stdout: false, stderr: false } }
+    : { ...base, kind: 'table', columns: [], rows: [], truncated: false };
+}
