@@ -6,6 +6,7 @@ import { configPath, loadConfig, type Config } from '../config/load.js';
 import { summarize } from './check.js';
 import { EXIT } from './exit-codes.js';
 import { runAction, type OutputFormat } from './run.js';
+import { serve } from './serve.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -30,6 +31,17 @@ const program = new Command('porthole')
   .exitOverride((error) => {
     // Help and version are successes; any other parse error is a usage error.
     process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  });
+
+program
+  .command('serve')
+  .description('serve the actions over HTTP (dashboard, API, streams)')
+  .addOption(configOption())
+  .option('-l, --listen <host:port>', 'address to listen on (default: listen: in the config)')
+  .action(async (opts: { config?: string; listen?: string }) => {
+    const config = await load(opts.config);
+    if (typeof config === 'number') return void (process.exitCode = config);
+    process.exitCode = await serve(config, opts.listen);
   });
 
 program

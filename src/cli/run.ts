@@ -4,7 +4,7 @@ import { ParamsInvalidError, PortholeError } from '../core/errors.js';
 import { Executor } from '../core/executor.js';
 import { validateParams } from '../core/params.js';
 import type { RunResult } from '../core/result.js';
-import { tableToCsv } from '../http/renderers/csv.js';
+import { resultToCsv } from '../http/renderers/csv.js';
 import { tableToText } from '../http/renderers/text-table.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
@@ -77,13 +77,12 @@ function writeResult(result: RunResult, format: OutputFormat, streamed: boolean)
   if (format === 'json') {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } else if (result.kind === 'table') {
-    if (result.outcome === 'succeeded') process.stdout.write(format === 'csv' ? tableToCsv(result) : tableToText(result));
+    if (result.outcome === 'succeeded') process.stdout.write(format === 'csv' ? resultToCsv(result) : tableToText(result));
     if (result.truncated) console.error(`porthole: only the first ${result.rows.length} rows are shown (row limit reached)`);
     if (format === 'text' && result.outcome === 'succeeded') console.error(`${result.rows.length} row${result.rows.length === 1 ? '' : 's'} in ${result.durationMs} ms`);
   } else {
     if (!streamed) {
-      if (format === 'csv') process.stdout.write(tableToCsv({ columns: [{ name: 'stream', type: 'text' }, { name: 'text', type: 'text' }], rows: [['stdout', result.stdout], ['stderr', result.stderr]], truncated: false }));
-      else process.stdout.write(result.stdout);
+      process.stdout.write(format === 'csv' ? resultToCsv(result) : result.stdout);
     }
     for (const stream of ['stdout', 'stderr'] as const) {
       if (result.truncated[stream]) console.error(`porthole: ${stream} was cut at the output limit`);

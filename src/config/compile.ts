@@ -44,6 +44,9 @@ export function compileActions(
       else paths.set(raw.path, id);
       const reserved = RESERVED_PATHS.find((p) => raw.path === p || raw.path!.startsWith(`${p}/`) || `${raw.path}/` === `${p}/`);
       if (reserved) report('error', ['path'], `path ${raw.path} is reserved by Porthole (${reserved}); choose another`);
+      if (raw.path === '/') report('error', ['path'], 'path / is the dashboard; choose another');
+      // The server adds .json/.csv/.txt/.html variants of every path itself.
+      if (/\.(json|csv|txt|html)$/.test(raw.path)) report('error', ['path'], `path ${raw.path} may not end in .json, .csv, .txt or .html: Porthole serves those formats at ${raw.path.replace(/\.[a-z]+$/, '')}.json and so on`);
     }
 
     const kinds = (['command', 'shell', 'query'] as const).filter((k) => raw[k] !== undefined);

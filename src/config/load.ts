@@ -18,6 +18,10 @@ export interface Config {
   listen: { host: string; port: number };
   network: RawConfig['network'];
   limits: RawConfig['limits'];
+  server: RawConfig['server'];
+  /** Absolute. */
+  dataDir: string;
+  history: RawConfig['history'];
   datasources: Readonly<Record<string, DatasourceConfig>>;
   actions: ReadonlyMap<string, Action>;
   /** Values that came from ${env:…} or ${file:…}: scrub them from anything shown. */
@@ -111,6 +115,9 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     listen: { host, port: Number(port) },
     network: data.network,
     limits: data.limits,
+    server: data.server,
+    dataDir: path.resolve(dir, data.dataDir),
+    history: data.history,
     datasources: data.datasources,
     actions,
     secrets,
@@ -127,7 +134,7 @@ function salvage(value: Record<string, unknown>): RawConfig {
   const valid = (schema: ZodType, input: unknown): boolean => schema.safeParse(input).success;
   const keep = (entries: Record<string, unknown>, schema: ZodType) => Object.fromEntries(Object.entries(entries).filter(([, v]) => valid(schema, v)));
   const top = Object.fromEntries(
-    (['listen', 'network', 'defaults', 'limits'] as const)
+    (['listen', 'network', 'defaults', 'limits', 'server', 'dataDir', 'history'] as const)
       .filter((key) => valid(configSchema.shape[key], value[key]))
       .map((key) => [key, value[key]]),
   );

@@ -50,6 +50,11 @@ const listen = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/,
 const network = z.strictObject({
   allow: z.array(address).default(['127.0.0.1', '::1']),
   trustedProxies: z.array(address).default([]),
+  /**
+   * The header the trusted proxies write. Only one is read: a header the proxy does not
+   * rewrite arrives straight from the client and could be forged.
+   */
+  proxyHeader: z.enum(['x-forwarded-for', 'forwarded'], { error: 'expected x-forwarded-for or forwarded' }).default('x-forwarded-for'),
   deny: z.union([z.literal(404), z.literal(403)], { error: 'expected 404 (hide that anything is here) or 403' }).default(404),
 });
 
@@ -64,6 +69,27 @@ const defaults = z.strictObject({
 const limits = z.strictObject({
   concurrency: positiveInt.default(16),
   queue: z.number().int().min(0).default(64),
+});
+
+const server = z.strictObject({
+  bodyLimit: size.prefault('64KiB'),
+  maxHeaderSize: size.prefault('16KiB'),
+  /** Most parameters one request may carry (query string or body). */
+  maxParams: positiveInt.default(64),
+  /** Time a client has to send its whole request. */
+  requestTimeout: duration.prefault('30s'),
+  keepAliveTimeout: duration.prefault('5s'),
+  /** Comment lines sent on idle event streams, so proxies and clients keep them open. */
+  heartbeat: duration.prefault('15s'),
+  /** On SIGTERM, how long runs in flight may take before they are cancelled. */
+  shutdownGrace: duration.prefault('10s'),
+});
+
+const history = z.strictObject({
+  maxRuns: positiveInt.default(10_000),
+  maxAge: duration.prefault('30d'),
+  /** Output kept per run and stream (text) or per table (JSON of its rows). */
+  maxOutput: size.prefault('64KiB'),
 });
 
 const serverDatasource = {
@@ -117,6 +143,8 @@ const stringParam = z.strictObject({
   maxLength: z.number().int().min(1).max(65_536).default(1024),
   multiline: z.boolean().default(false),
   allowLeadingDash: z.boolean().default(false),
+  /** Masked in logs and history. */
+  secret: z.boolean().default(false),
 });
 
 const integerParam = z.strictObject({
@@ -207,6 +235,10 @@ export const configSchema = z.strictObject({
   network: network.prefault({}),
   defaults: defaults.prefault({}),
   limits: limits.prefault({}),
+  server: server.prefault({}),
+  /** Where Porthole keeps its own state (run history); relative to the config file's folder. */
+  dataDir: z.string().default('data'),
+  history: history.prefault({}),
   datasources: z.record(z.string(), datasourceSchema).default({}),
   actions: z.record(z.string(), actionSchema),
 });

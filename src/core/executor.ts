@@ -11,6 +11,13 @@ import type { Outcome, RunFailure, RunResult, TableResult, TextResult } from './
 import { ResultCache, cacheKey, type CacheLimits } from './result-cache.js';
 import { Run, type RunContext } from './run.js';
 
+/** Told about every run: history and logs hang off this. */
+export interface RunObserver {
+  /** The run exists (queued); called before it starts. */
+  created?(run: Run): void;
+  finished?(run: Run, result: RunResult): void;
+}
+
 export interface ExecutorOptions {
   /** Looks up a datasource by name (pools are owned by the caller). */
   datasource: (name: string) => Datasource;
@@ -19,6 +26,9 @@ export interface ExecutorOptions {
   cache?: CacheLimits;
   /** The server's environment, from which commands get only PATH, LANG, HOME and TZ. */
   env?: NodeJS.ProcessEnv;
+  observers?: readonly RunObserver[];
+  /** Where an observer's failure is reported; it never stops a run. */
+  onObserverError?: (error: unknown) => void;
 }
 
 /**
@@ -51,6 +61,8 @@ export class Executor {
     const run = new Run(action, params, context);
     this.active.set(run.id, run);
     if (key !== undefined) this.cache.track(key, run, action.cacheMs!);
+    this.notify((o) => o.created?.(run));
+    void run.result.then((result) => this.notify((o) => o.finished?.(run, result)));
     void this.execute(run).finally(() => this.active.delete(run.id));
     return run;
   }
@@ -74,6 +86,16 @@ export class Executor {
     if ((await Promise.race([all, late])) === 'late') for (const run of this.active.values()) run.cancel();
     clearTimeout(timer);
     await all;
+  }
+
+  private notify(call: (observer: RunObserver) => void): void {
+    for (const observer of this.options.observers ?? []) {
+      try {
+        call(observer);
+      } catch (error) {
+        this.options.onObserverError?.(error);
+      }
+    }
   }
 
   private async execute(run: Run): Promise<void> {

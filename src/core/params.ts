@@ -186,3 +186,9 @@ function printable(name: string): string {
   const clean = name.replace(/[^\x20-\x7E]/g, '?');
   return clean.length > 64 ? `${clean.slice(0, 64)}…` : clean;
 }
+
+/** Parameter values safe to log and store: secret ones replaced by `***`. */
+export function maskedValues(action: Action, params: ValidatedParams): Record<string, ParamValue> {
+  const secret = new Set(action.params.filter((p) => p.type === 'string' && p.secret).map((p) => p.name));
+  return Object.fromEntries(Object.entries(params.values).map(([name, value]) => [name, secret.has(name) && value !== null ? '***' : value]));
+}

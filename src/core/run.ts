@@ -70,7 +70,7 @@ export class Run {
     // Consecutive chunks of one stream are kept as one, so many tiny writes cost one entry.
     if (last?.type === 'output' && last.stream === stream) last.text += text;
     else this.history.push({ type: 'output', stream, text });
-    for (const listener of this.listeners) listener({ type: 'output', stream, text });
+    this.deliver({ type: 'output', stream, text });
   }
 
   finish(result: RunResult): void {
@@ -84,6 +84,17 @@ export class Run {
 
   private emit(event: RunEvent): void {
     this.history.push(event);
-    for (const listener of this.listeners) listener(event);
+    this.deliver(event);
+  }
+
+  // One broken viewer must not break the run or the other viewers.
+  private deliver(event: RunEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        this.listeners.delete(listener);
+      }
+    }
   }
 }

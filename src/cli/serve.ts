@@ -1,0 +1,49 @@
+import type { FastifyServerOptions } from 'fastify';
+import type { Config } from '../config/load.js';
+import { createService } from '../http/service.js';
+import { killAllRunningGroups } from '../runners/process-group.js';
+import { EXIT } from './exit-codes.js';
+
+/** JSON lines for machines; readable lines when a person watches the terminal. Never credentials. */
+function loggerOptions(): FastifyServerOptions['logger'] {
+  return {
+    level: process.env.PORTHOLE_LOG_LEVEL ?? 'info',
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '***' },
+    ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } } : {}),
+  };
+}
+
+function parseListen(text: string): { host: string; port: number } | undefined {
+  const m = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(text);
+  return m && Number(m[2]) <= 65535 ? { host: m[1]!, port: Number(m[2]) } : undefined;
+}
+
+/** `porthole serve`: runs until SIGTERM or SIGINT, then stops gracefully and exits 0. */
+export async function serve(config: Config, listen: string | undefined): Promise<number> {
+  const address = listen === undefined ? config.listen : parseListen(listen);
+  if (!address) {
+    console.error(`porthole: --listen expects HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), got "${listen}"`);
+    return EXIT.usage;
+  }
+  const service = await createService(config, loggerOptions());
+  const { log } = service.fastify;
+  // Commands run in their own process groups; if this process dies, they must not outlive it.
+  process.on('exit', () => killAllRunningGroups('SIGKILL'));
+
+  await service.fastify.listen({ host: address.host, port: address.port });
+  log.info({ config: config.file, actions: config.actions.size, allow: config.network.allow }, 'porthole is serving');
+  log.info('no auth: section: access is decided by the network allowlist alone');
+  for (const warning of config.warnings) log.warn({ key: warning.key, line: warning.line }, warning.message);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      log.info({ signal, grace: config.server.shutdownGrace }, 'shutting down: finishing runs in flight');
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await service.close();
+  log.info('stopped');
+  return EXIT.ok;
+}

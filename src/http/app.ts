@@ -1,0 +1,21 @@
+import type { NetworkGate } from '../access/network-gate.js';
+import type { Config } from '../config/load.js';
+import type { Executor } from '../core/executor.js';
+import type { Datasources } from '../datasources/create.js';
+import type { RunHistory } from '../store/history.js';
+
+/** What the routes need, built once by the server and handed to each route plugin. */
+export interface App {
+  config: Config;
+  gate: NetworkGate;
+  executor: Executor;
+  datasources: Datasources;
+  history: RunHistory;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Decided once by the network gate; later stages never re-derive it. */
+    clientIp: string | undefined;
+  }
+}

@@ -1,0 +1,43 @@
+import { PortholeError } from '../core/errors.js';
+
+/** Raw, unvalidated parameters as they arrived; only validateParams turns them into something runnable. */
+export type RawParams = Record<string, unknown>;
+
+function tooMany(count: number, max: number): PortholeError {
+  return new PortholeError('PARAMS_INVALID', `too many parameters: ${count} given, at most ${max} accepted`);
+}
+
+/** Parameters from a query string. A repeated name becomes a list, which validation refuses. */
+export function paramsFromUrl(url: string, maxParams: number): RawParams {
+  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+  const search = new URLSearchParams(query);
+  const names = [...new Set(search.keys())];
+  if ([...search.keys()].length > maxParams) throw tooMany([...search.keys()].length, maxParams);
+  return Object.fromEntries(names.map((name) => {
+    const values = search.getAll(name);
+    return [name, values.length === 1 ? values[0] : values];
+  }));
+}
+
+/**
+ * Parameters from a request body: JSON `{"params": {...}}`, or form fields from an HTML form.
+ * Anything else is refused with a message saying what to send.
+ */
+export function paramsFromBody(body: unknown, isForm: boolean, maxParams: number): RawParams {
+  if (body === undefined || body === null || body === '') return {};
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new PortholeError('PARAMS_INVALID', 'send parameters as a JSON object: {"params": {"name": "value"}}');
+  }
+  let params: unknown = body;
+  if (!isForm) {
+    const extra = Object.keys(body).filter((key) => key !== 'params');
+    if (extra.length > 0) throw new PortholeError('PARAMS_INVALID', `unknown field ${JSON.stringify(extra[0])} in the request body; send {"params": {"name": "value"}}`);
+    params = (body as { params?: unknown }).params ?? {};
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+      throw new PortholeError('PARAMS_INVALID', '"params" must be an object of name: value pairs');
+    }
+  }
+  const count = Object.keys(params as object).length;
+  if (count > maxParams) throw tooMany(count, maxParams);
+  return params as RawParams;
+}

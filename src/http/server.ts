@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import staticFiles from '@fastify/static';
+import { isCrossSite } from '../access/same-origin.js';
+import type { App } from './app.js';
+import { sendError, sendForbidden, sendNotFound, toErrorBody } from './errors.js';
+import { aliasRoutes } from './routes/aliases.js';
+import { apiRoutes } from './routes/api.js';
+import { healthRoutes } from './routes/health.js';
+import { pageRoutes } from './routes/pages.js';
+import { streamRoutes } from './routes/streams.js';
+
+/** Browser assets; the same folder whether running from src/ or the compiled dist/. */
+const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/web');
+
+/**
+ * Assembles the HTTP service. The order of hooks is the request's path through Porthole:
+ * network gate (client IP, allowlist) first, for every route, before any body is read.
+ */
+export async function buildServer(app: App, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
+  const { server } = app.config;
+  const fastify = Fastify({
+    logger,
+    // One line per request is written by the onResponse hook below, with the gate's client IP.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: false,
+    bodyLimit: server.bodyLimit,
+    http: { maxHeaderSize: server.maxHeaderSize },
+    requestTimeout: server.requestTimeout,
+    keepAliveTimeout: server.keepAliveTimeout,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 128 },
+  });
+
+  fastify.decorateRequest('clientIp', undefined);
+  fastify.addHook('onRequest', async (request, reply) => {
+    const decision = app.gate.decide(request.raw.socket.remoteAddress, request.headers);
+    request.clientIp = decision.ip;
+    if (!decision.allowed) {
+      request.log.warn({ ip: decision.ip ?? null, peer: request.raw.socket.remoteAddress, method: request.method, url: request.url.split('?')[0] }, 'denied by network allowlist');
+      return app.gate.denyStatus === 403 ? sendForbidden(request, reply) : sendNotFound(request, reply);
+    }
+    if (isCrossSite(request.method, request.headers)) {
+      request.log.warn({ ip: decision.ip, origin: request.headers.origin ?? null, url: request.url.split('?')[0] }, 'cross-site request refused');
+      return sendError(request, reply, { status: 403, code: 'CROSS_SITE', message: 'requests that change things must come from Porthole\'s own pages or from a script, not from another site' });
+    }
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { ip: request.clientIp ?? null, method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  await fastify.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    // HSTS only makes sense over TLS, which Porthole does not terminate itself yet.
+    strictTransportSecurity: false,
+    referrerPolicy: { policy: 'same-origin' },
+    frameguard: { action: 'deny' },
+  });
+  await fastify.register(formbody, { bodyLimit: server.bodyLimit });
+  await fastify.register(staticFiles, { root: WEB_DIR, prefix: '/static/', maxAge: '1h', index: false, list: false, dotfiles: 'deny' });
+
+  fastify.setNotFoundHandler((request, reply) => sendNotFound(request, reply));
+  fastify.setErrorHandler((error, request, reply) => {
+    const body = toErrorBody(error);
+    if (body.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendError(request, reply, body);
+  });
+
+  await fastify.register(healthRoutes, { app });
+  await fastify.register(apiRoutes, { app });
+  await fastify.register(streamRoutes, { app });
+  await fastify.register(pageRoutes, { app });
+  await fastify.register(aliasRoutes, { app });
+  return fastify;
+}

@@ -1,0 +1,81 @@
+import path from 'node:path';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { NetworkGate } from '../access/network-gate.js';
+import type { Config } from '../config/load.js';
+import { Executor, type RunObserver } from '../core/executor.js';
+import { maskedValues } from '../core/params.js';
+import { Datasources } from '../datasources/create.js';
+import { killAllRunningGroups } from '../runners/process-group.js';
+import { SqliteHistory } from '../store/sqlite-history.js';
+import type { App } from './app.js';
+import { buildServer } from './server.js';
+
+const PRUNE_EVERY_MS = 10 * 60_000;
+
+export interface Service {
+  app: App;
+  fastify: FastifyInstance;
+  /** Graceful stop: refuse new requests, let runs finish up to the grace period, record them, close pools. */
+  close(): Promise<void>;
+}
+
+/** Builds everything a running Porthole needs from a validated config. */
+export async function createService(config: Config, logger: FastifyServerOptions['logger'] = false): Promise<Service> {
+  const history = new SqliteHistory(path.join(config.dataDir, 'porthole.db'), {
+    maxRuns: config.history.maxRuns,
+    maxAgeMs: config.history.maxAge,
+    maxOutputBytes: config.history.maxOutput,
+  });
+  const datasources = new Datasources(config.datasources, config.dir);
+  // Observers log through the server's logger, which exists by the time any run does.
+  const log = () => fastify.log;
+
+  const recorder: RunObserver = {
+    created: (run) => void history.recordCreated(run, maskedValues(run.action, run.params)),
+    finished: (run, result) => {
+      void history.recordFinished(run, result);
+      log().info(
+        {
+          runId: run.id,
+          action: run.action.id,
+          params: maskedValues(run.action, run.params),
+          ip: run.context.clientIp ?? null,
+          outcome: result.outcome,
+          ...(result.kind === 'text' ? { exitCode: result.exitCode } : { rows: result.rows.length }),
+          durationMs: result.durationMs,
+          ...(result.error ? { error: result.error.code } : {}),
+        },
+        'run',
+      );
+    },
+  };
+  const executor = new Executor({
+    datasource: (name) => datasources.get(name),
+    limits: config.limits,
+    secrets: config.secrets,
+    observers: [recorder],
+    onObserverError: (error) => log().error({ err: error }, 'recording a run failed'),
+  });
+
+  const app: App = { config, gate: new NetworkGate(config.network), executor, datasources, history };
+  const fastify = await buildServer(app, logger);
+
+  await history.prune();
+  const pruner = setInterval(() => void history.prune().catch((error: unknown) => log().error({ err: error }, 'pruning history failed')), PRUNE_EVERY_MS);
+  pruner.unref();
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      clearInterval(pruner);
+      const stopped = fastify.close();
+      await executor.shutdown(config.server.shutdownGrace);
+      await stopped;
+      // Anything a run left behind that escaped its own cleanup goes now.
+      killAllRunningGroups('SIGKILL');
+      await datasources.closeAll();
+      await history.close();
+    })());
+
+  return { app, fastify, close };
+}

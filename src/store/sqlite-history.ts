@@ -1,0 +1,170 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { ParamValue } from '../core/params-types.js';
+import type { RunResult } from '../core/result.js';
+import type { Run } from '../core/run.js';
+import type { HistoryQuery, RecordStatus, RunHistory, RunRecord } from './history.js';
+import { storedResult } from './stored-result.js';
+
+export interface HistoryLimits {
+  maxRuns: number;
+  maxAgeMs: number;
+  maxOutputBytes: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  action_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  outcome TEXT,
+  source TEXT NOT NULL,
+  client_ip TEXT,
+  user TEXT,
+  params TEXT NOT NULL,
+  queued_at TEXT NOT NULL,
+  started_at TEXT,
+  duration_ms INTEGER,
+  exit_code INTEGER,
+  error_code TEXT,
+  error_message TEXT,
+  result TEXT,
+  stored_truncated INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS runs_by_action ON runs (action_id, queued_at DESC);
+CREATE INDEX IF NOT EXISTS runs_by_time ON runs (queued_at);
+`;
+
+interface Row {
+  id: string;
+  action_id: string;
+  status: RecordStatus;
+  outcome: RunRecord['outcome'] | null;
+  source: RunRecord['source'];
+  client_ip: string | null;
+  user: string | null;
+  params: string;
+  queued_at: string;
+  started_at: string | null;
+  duration_ms: number | null;
+  exit_code: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  result: string | null;
+  stored_truncated: number;
+}
+
+/**
+ * Run history in an embedded SQLite file. Statements are small single-row writes and
+ * indexed reads, so they run inline; WAL keeps readers and the writer apart.
+ */
+export class SqliteHistory implements RunHistory {
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement;
+  private readonly finish: Database.Statement;
+
+  constructor(
+    file: string,
+    private readonly limits: HistoryLimits,
+  ) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    // Runs that were in flight when a previous server died did not finish; say so.
+    this.db.prepare("UPDATE runs SET status = 'interrupted' WHERE status IN ('queued', 'running')").run();
+    this.insert = this.db.prepare(
+      `INSERT INTO runs (id, action_id, status, source, client_ip, user, params, queued_at)
+       VALUES (@id, @actionId, 'queued', @source, @clientIp, @user, @params, @queuedAt)`,
+    );
+    this.finish = this.db.prepare(
+      `UPDATE runs SET status = 'finished', outcome = @outcome, started_at = @startedAt, duration_ms = @durationMs,
+         exit_code = @exitCode, error_code = @errorCode, error_message = @errorMessage, result = @result,
+         stored_truncated = @storedTruncated
+       WHERE id = @id`,
+    );
+  }
+
+  recordCreated(run: Run, params: Record<string, ParamValue>): Promise<void> {
+    this.insert.run({
+      id: run.id,
+      actionId: run.action.id,
+      source: run.context.source,
+      clientIp: run.context.clientIp ?? null,
+      user: run.context.user ?? null,
+      params: JSON.stringify(params),
+      queuedAt: run.queuedAt.toISOString(),
+    });
+    return Promise.resolve();
+  }
+
+  recordFinished(run: Run, result: RunResult): Promise<void> {
+    const stored = storedResult(result, this.limits.maxOutputBytes);
+    this.finish.run({
+      id: run.id,
+      outcome: result.outcome,
+      startedAt: result.startedAt,
+      durationMs: result.durationMs,
+      exitCode: result.kind === 'text' ? result.exitCode : null,
+      errorCode: result.error?.code ?? null,
+      errorMessage: result.error?.message ?? null,
+      result: JSON.stringify(stored.result),
+      storedTruncated: stored.cut ? 1 : 0,
+    });
+    return Promise.resolve();
+  }
+
+  list(actionId: string, query: HistoryQuery): Promise<RunRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM runs WHERE action_id = ? AND queued_at < ? ORDER BY queued_at DESC LIMIT ?`,
+      )
+      .all(actionId, query.before ?? '9999', query.limit) as Row[];
+    return Promise.resolve(rows.map((row) => toRecord(row, false)));
+  }
+
+  get(runId: string): Promise<RunRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as Row | undefined;
+    return Promise.resolve(row && toRecord(row, true));
+  }
+
+  prune(): Promise<number> {
+    const cutoff = new Date(Date.now() - this.limits.maxAgeMs).toISOString();
+    const old = this.db.prepare("DELETE FROM runs WHERE queued_at < ? AND status NOT IN ('queued', 'running')").run(cutoff).changes;
+    const extra = this.db
+      .prepare(
+        `DELETE FROM runs WHERE status NOT IN ('queued', 'running') AND id IN (
+           SELECT id FROM runs ORDER BY queued_at DESC LIMIT -1 OFFSET ?)`,
+      )
+      .run(this.limits.maxRuns).changes;
+    return Promise.resolve(old + extra);
+  }
+
+  close(): Promise<void> {
+    this.db.close();
+    return Promise.resolve();
+  }
+}
+
+function toRecord(row: Row, withResult: boolean): RunRecord {
+  return {
+    id: row.id,
+    actionId: row.action_id,
+    status: row.status,
+    ...(row.outcome ? { outcome: row.outcome } : {}),
+    source: row.source,
+    ...(row.client_ip ? { clientIp: row.client_ip } : {}),
+    ...(row.user ? { user: row.user } : {}),
+    params: JSON.parse(row.params) as Record<string, ParamValue>,
+    queuedAt: row.queued_at,
+    ...(row.started_at ? { startedAt: row.started_at } : {}),
+    ...(row.duration_ms !== null ? { durationMs: row.duration_ms } : {}),
+    ...(row.status === 'finished' ? { exitCode: row.exit_code } : {}),
+    ...(row.error_code ? { error: { code: row.error_code as NonNullable<RunRecord['error']>['code'], message: row.error_message ?? '' } } : {}),
+    ...(withResult && row.result ? { result: JSON.parse(row.result) as RunResult } : {}),
+    storedTruncated: row.stored_truncated === 1,
+  };
+}
