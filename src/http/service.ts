@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { NetworkGate } from '../access/network-gate.js';
 import type { Config } from '../config/load.js';
@@ -6,7 +5,8 @@ import { Executor, type RunObserver } from '../core/executor.js';
 import { maskedValues } from '../core/params.js';
 import { Datasources } from '../datasources/create.js';
 import { killAllRunningGroups } from '../runners/process-group.js';
-import { SqliteHistory } from '../store/sqlite-history.js';
+import { openHistory } from '../store/open.js';
+import { historyRecorder } from '../store/recorder.js';
 import type { App } from './app.js';
 import { buildServer } from './server.js';
 
@@ -21,19 +21,13 @@ export interface Service {
 
 /** Builds everything a running Porthole needs from a validated config. */
 export async function createService(config: Config, logger: FastifyServerOptions['logger'] = false): Promise<Service> {
-  const history = new SqliteHistory(path.join(config.dataDir, 'porthole.db'), {
-    maxRuns: config.history.maxRuns,
-    maxAgeMs: config.history.maxAge,
-    maxOutputBytes: config.history.maxOutput,
-  });
+  const history = openHistory(config);
   const datasources = new Datasources(config.datasources, config.dir);
   // Observers log through the server's logger, which exists by the time any run does.
   const log = () => fastify.log;
 
-  const recorder: RunObserver = {
-    created: (run) => void history.recordCreated(run, maskedValues(run.action, run.params)),
-    finished: (run, result) => {
-      void history.recordFinished(run, result);
+  const runLog: RunObserver = {
+    finished: (run, result) =>
       log().info(
         {
           runId: run.id,
@@ -46,14 +40,13 @@ export async function createService(config: Config, logger: FastifyServerOptions
           ...(result.error ? { error: result.error.code } : {}),
         },
         'run',
-      );
-    },
+      ),
   };
   const executor = new Executor({
     datasource: (name) => datasources.get(name),
     limits: config.limits,
     secrets: config.secrets,
-    observers: [recorder],
+    observers: [historyRecorder(history), runLog],
     onObserverError: (error) => log().error({ err: error }, 'recording a run failed'),
   });
 

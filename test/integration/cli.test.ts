@@ -1,4 +1,5 @@
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ROOT, porthole } from '../helpers/cli.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
@@ -132,6 +133,19 @@ describe('porthole run', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('no action "nope"');
     expect(unknown.stderr).toContain('task-status');
+  });
+
+  it('records the run in history, with secret parameters masked', async () => {
+    const dir = tempDir();
+    const file = writeConfig(`actions:
+  greet: { command: [echo, "{{token}}"], params: { token: { type: string, secret: true } } }
+`, dir);
+    const out = await porthole(['run', 'greet', '-c', file, '-p', 'token=hunter2-secret']);
+    expect(out.code).toBe(0);
+    const db = new Database(path.join(dir, 'data', 'porthole.db'), { readonly: true });
+    const rows = db.prepare('SELECT action_id, source, params, outcome FROM runs').all();
+    db.close();
+    expect(rows).toEqual([{ action_id: 'greet', source: 'cli', params: '{"token":"***"}', outcome: 'succeeded' }]);
   });
 
   it('exits 1 with the exit code shown when a command fails, and 4 on timeout', async () => {
