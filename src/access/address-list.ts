@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
@@ -10,8 +11,18 @@ export function normalizeIp(text: string): string | undefined {
   const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
   // Zone ids (fe80::1%eth0) name an interface, not a different host.
   const withoutZone = bare.includes('%') ? bare.slice(0, bare.indexOf('%')) : bare;
-  if (!ipaddr.isValid(withoutZone)) return undefined;
+  // net.isIP accepts only the plain forms: no 127.1, 0x7f.0.0.1 or octal 010.0.0.1, which ipaddr.js would.
+  if (isIP(withoutZone) === 0) return undefined;
   return ipaddr.process(withoutZone).toString();
+}
+
+/** An address or CIDR range in the plain notation that isIP accepts. */
+export function isAddressOrRange(text: string): boolean {
+  const [base, bits, ...rest] = text.split('/');
+  if (rest.length > 0 || base === undefined || isIP(base) === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (isIP(base) === 4 ? 32 : 128);
 }
 
 /** A list of addresses and CIDR ranges, IPv4 and IPv6. An empty list contains nobody. */

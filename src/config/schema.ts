@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import ipaddr from 'ipaddr.js';
+import { isAddressOrRange } from '../access/address-list.js';
 import { DURATION_HELP, SIZE_HELP, parseDuration, parseSize } from './units.js';
 
 /**
@@ -30,18 +30,9 @@ const positiveInt = z.number().int().positive();
 export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const PARAM_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
-const address = z.string().refine((text) => ipaddr.isValid(text) || isCidr(text), {
-  message: 'expected an IPv4 or IPv6 address or CIDR range (e.g. 127.0.0.1, ::1, 10.0.0.0/8, fd00::/8)',
+const address = z.string().refine(isAddressOrRange, {
+  message: 'expected an IPv4 or IPv6 address or CIDR range in plain notation (e.g. 127.0.0.1, ::1, 10.0.0.0/8, fd00::/8)',
 });
-
-function isCidr(text: string): boolean {
-  try {
-    ipaddr.parseCIDR(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const listen = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, {
   message: 'expected HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)',

@@ -36,6 +36,26 @@ export async function buildServer(app: App, logger: FastifyServerOptions['logger
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 128 },
   });
 
+  await fastify.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    // HSTS only makes sense over TLS, which Porthole does not terminate itself yet.
+    strictTransportSecurity: false,
+    referrerPolicy: { policy: 'same-origin' },
+    frameguard: { action: 'deny' },
+  });
+  // After helmet, so even a denied answer carries the same headers as any other page.
   fastify.decorateRequest('clientIp', undefined);
   fastify.addHook('onRequest', async (request, reply) => {
     const decision = app.gate.decide(request.raw.socket.remoteAddress, request.headers);
@@ -56,25 +76,8 @@ export async function buildServer(app: App, logger: FastifyServerOptions['logger
     );
   });
 
-  await fastify.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-      },
-    },
-    // HSTS only makes sense over TLS, which Porthole does not terminate itself yet.
-    strictTransportSecurity: false,
-    referrerPolicy: { policy: 'same-origin' },
-    frameguard: { action: 'deny' },
-  });
+  // Bodies are JSON or HTML forms. Plain text is what another site can send without a preflight: refuse it.
+  fastify.removeContentTypeParser('text/plain');
   await fastify.register(formbody, { bodyLimit: server.bodyLimit });
   await fastify.register(staticFiles, { root: WEB_DIR, prefix: '/static/', maxAge: '1h', index: false, list: false, dotfiles: 'deny' });
 

@@ -247,7 +247,7 @@ describe('unknown keys', () => {
       text: yaml('actions: { a: { command: [uptime] } }', 'listne: 1.2.3.4:80'),
       line: 2,
       key: 'listne',
-      allowed: 'listen, network, defaults, limits, datasources, actions',
+      allowed: 'listen, network, defaults, limits, server, dataDir, history, datasources, actions',
     },
     {
       where: 'an action',
@@ -261,7 +261,7 @@ describe('unknown keys', () => {
       text: yaml('actions:', '  a:', '    command: [echo, "{{x}}"]', '    params:', '      x:', '        type: string', '        colour: red'),
       line: 7,
       key: 'actions.a.params.x.colour',
-      allowed: 'type, label, description, required, default, pattern, minLength, maxLength, multiline, allowLeadingDash',
+      allowed: 'type, label, description, required, default, pattern, minLength, maxLength, multiline, allowLeadingDash, secret',
     },
     {
       where: 'an integer param',
@@ -289,7 +289,7 @@ describe('unknown keys', () => {
       text: yaml('network:', '  allowed: [127.0.0.1]', 'actions: { a: { command: [uptime] } }'),
       line: 2,
       key: 'network.allowed',
-      allowed: 'allow, trustedProxies, deny',
+      allowed: 'allow, trustedProxies, proxyHeader, deny',
     },
     {
       where: 'a query',
@@ -402,7 +402,7 @@ describe('network addresses', () => {
 
   it('accepts IPv4, IPv6 and CIDR ranges, and an empty list', () => {
     const config = load(yaml('network:', '  allow: [127.0.0.1, "::1", 10.0.0.0/8, "fd00::/8"]', '  trustedProxies: [192.168.1.1]', '  deny: 403', 'actions: { a: { command: [uptime] } }'));
-    expect(config.network).toEqual({ allow: ['127.0.0.1', '::1', '10.0.0.0/8', 'fd00::/8'], trustedProxies: ['192.168.1.1'], deny: 403 });
+    expect(config.network).toEqual({ allow: ['127.0.0.1', '::1', '10.0.0.0/8', 'fd00::/8'], trustedProxies: ['192.168.1.1'], proxyHeader: 'x-forwarded-for', deny: 403 });
     expect(load(yaml('network: { allow: [] }', 'actions: { a: { command: [uptime] } }')).network.allow).toEqual([]);
   });
 
@@ -452,7 +452,11 @@ describe('duplicates', () => {
     expect(found[0]!.message).toContain('reserved');
   });
 
-  it.each(['/apix', '/status/', '/', '/metrics-old'])('path %s is allowed', (p) => {
+  it.each(['/', '/status.json', '/report.csv'])('path %s is refused: the dashboard and format suffixes are the server\'s', (p) => {
+    expect(errors(yaml('actions:', '  a:', '    command: [uptime]', `    path: ${p}`))).toEqual([expect.objectContaining({ key: 'actions.a.path' })]);
+  });
+
+  it.each(['/apix', '/status/', '/metrics-old', '/report.pdf'])('path %s is allowed', (p) => {
     expect(commandAction(load(yaml('actions:', '  a:', '    command: [uptime]', `    path: ${p}`)), 'a').path).toBe(p);
   });
 });

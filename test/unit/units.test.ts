@@ -12,12 +12,13 @@ describe('parseDuration', () => {
     ['5m', 300_000],
     ['1h', 3_600_000],
     ['24h', 86_400_000],
+    ['30d', 2_592_000_000],
     ['1500ms', 1500],
   ])('%j is %d ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['10', '10 s', ' 10s', '10s ', '1e3s', '-5s', '+5s', '1.5s', '.5s', 's', '', '10S', '10MS', '10sec', '10d', '10us', '1h30m', '0x10s', '٣s', '１s', '99999999999999999999h'])(
+  it.each(['10', '10 s', ' 10s', '10s ', '1e3s', '-5s', '+5s', '1.5s', '.5s', 's', '', '10S', '10MS', '10sec', '10D', '10us', '1h30m', '0x10s', '٣s', '１s', '99999999999999999999h'])(
     '%j is not a duration',
     (text) => {
       expect(parseDuration(text)).toBeUndefined();
@@ -58,7 +59,8 @@ describe('formatDuration', () => {
     [300_000, '5m'],
     [5_400_000, '90m'],
     [3_600_000, '1h'],
-    [86_400_000, '24h'],
+    [86_400_000, '1d'],
+    [90_000_000, '25h'],
   ])('%d ms is %j', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
   });
