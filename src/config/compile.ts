@@ -74,7 +74,12 @@ export function compileActions(
       concurrency: raw.concurrency ?? config.defaults.concurrency,
       cacheMs,
       params,
+      group: raw.group,
+      refreshMs: raw.refresh,
+      confirm: raw.confirm === true ? `Run ${raw.title ?? id}?` : raw.confirm === false ? undefined : raw.confirm,
     };
+    if (raw.refresh !== undefined && !safe) report('error', ['refresh'], 'only safe (read-only) actions can refresh on the dashboard; set safe: true or remove refresh');
+    if (raw.confirm !== undefined && raw.confirm !== false && safe) report('warning', ['confirm'], 'a safe action runs whenever its page is viewed, so confirm has no effect');
 
     if (raw.query) {
       for (const key of ['env', 'cwd', 'maxOutput'] as const) {
@@ -94,9 +99,10 @@ export function compileActions(
         used.add(name);
         if (!declared.has(name)) report('error', ['query', 'sql'], `placeholder :${name} names no declared parameter; declare it under params:`);
       }
-      actions.set(id, { ...common, kind: 'query', datasource: raw.query.datasource, sql: raw.query.sql, maxRows: raw.maxRows ?? config.defaults.maxRows });
+      actions.set(id, { ...common, kind: 'query', datasource: raw.query.datasource, sql: raw.query.sql, maxRows: raw.maxRows ?? config.defaults.maxRows, chart: raw.chart });
     } else {
       if (raw.maxRows !== undefined) report('error', [], '"maxRows" applies to queries only, not commands', 'maxRows');
+      if (raw.chart !== undefined) report('error', [], '"chart" applies to queries only: it draws a result table', 'chart');
       let argv: Template[];
       if (raw.shell !== undefined) {
         if (hasPlaceholderSyntax(raw.shell)) {
@@ -152,11 +158,13 @@ function compileParams(raw: ActionConfig, report: Report): ParamSpec[] {
     const clash = envNames.get(envName(name));
     if (clash) report('error', ['params'], `parameters "${clash}" and "${name}" would share the environment variable ${envName(name)}`, name);
     envNames.set(envName(name), name);
+    // An unticked checkbox sends nothing, so a yes/no parameter without a default means "no".
+    const withDefault = config.type === 'boolean' && config.default === undefined ? { ...config, default: false } : config;
     const spec: ParamSpec = {
-      ...config,
+      ...withDefault,
       name,
       label: config.label ?? name,
-      required: config.required ?? config.default === undefined,
+      required: config.required ?? withDefault.default === undefined,
       inArgv: false,
     };
     compileParamRules(spec, config, (sub, message) => report('error', ['params', name, ...sub], message));

@@ -28,7 +28,8 @@ const size = z.string({ error: `expected ${SIZE_HELP}` }).transform((text, ctx) 
 const positiveInt = z.number().int().positive();
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-export const PARAM_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+// A leading "_" is kept for Porthole's own form fields (such as _confirm).
+export const PARAM_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 const address = z.string().refine(isAddressOrRange, {
   message: 'expected an IPv4 or IPv6 address or CIDR range in plain notation (e.g. 127.0.0.1, ::1, 10.0.0.0/8, fd00::/8)',
@@ -195,6 +196,18 @@ const param = z.discriminatedUnion(
   { error: `expected type: ${PARAM_TYPES.join(', ')}` },
 );
 
+const columnList = z.union([z.string(), z.array(z.string()).min(1)]).transform((v) => (typeof v === 'string' ? [v] : v));
+
+const chart = z.strictObject({
+  type: z.enum(['bar', 'line', 'pie', 'doughnut'], { error: 'expected bar, line, pie or doughnut' }),
+  /** Column for the x axis (bar, line) or the slice labels (pie, doughnut). */
+  x: z.string(),
+  /** One or more value columns. */
+  y: columnList,
+  /** A column whose values split the rows into one line or bar set each. */
+  series: z.string().optional(),
+});
+
 const query = z.strictObject({
   datasource: z.string(),
   sql: z.string().min(1),
@@ -219,6 +232,13 @@ export const actionSchema = z.strictObject({
   maxRows: positiveInt.optional(),
   concurrency: positiveInt.optional(),
   cache: duration.optional(),
+  /** Dashboard section the action's card sits in. */
+  group: z.string().min(1).optional(),
+  /** How often an open dashboard fetches a safe action's result again. */
+  refresh: duration.optional(),
+  /** Ask before running: true, or the question to ask. */
+  confirm: z.union([z.boolean(), z.string().min(1)]).optional(),
+  chart: chart.optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -241,3 +261,4 @@ export type PostgresDatasourceConfig = z.output<typeof postgresDatasource>;
 export type SqliteDatasourceConfig = z.output<typeof sqliteDatasource>;
 export type ParamConfig = z.output<typeof param>;
 export type ActionConfig = z.output<typeof actionSchema>;
+export type ChartConfig = z.output<typeof chart>;

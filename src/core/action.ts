@@ -1,4 +1,4 @@
-import type { ParamConfig } from '../config/schema.js';
+import type { ChartConfig, ParamConfig } from '../config/schema.js';
 import type { Template } from './template.js';
 
 /** A parameter as the validator uses it: its config plus what compilation decided. */
@@ -26,6 +26,12 @@ interface ActionCommon {
   /** Results are shared for this long; concurrent identical runs share one execution. */
   cacheMs?: number;
   params: readonly ParamSpec[];
+  /** Dashboard section; actions without one share the first. */
+  group?: string;
+  /** An open dashboard fetches the result again this often (safe actions). */
+  refreshMs?: number;
+  /** The question asked before running, when the operator wants one. */
+  confirm?: string;
 }
 
 export interface CommandAction extends ActionCommon {
@@ -45,6 +51,7 @@ export interface QueryAction extends ActionCommon {
   datasource: string;
   sql: string;
   maxRows: number;
+  chart?: ChartConfig;
 }
 
 export type Action = CommandAction | QueryAction;

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ParamsInvalidError, PortholeError } from '../core/errors.js';
-import { escapeHtml, page } from './renderers/html.js';
+import { barePage, escapeHtml, page } from './renderers/html.js';
 import { CONTENT_TYPES, negotiate, type Format } from './negotiate.js';
 
 /** What an error response says; never a stack trace, never a secret. */
@@ -69,7 +69,7 @@ function sendPlainStatus(request: FastifyRequest, reply: FastifyReply, status: 4
   const format = negotiate(request.raw, 'text');
   void reply.code(status);
   if (format === 'json') return reply.type(CONTENT_TYPES.json).send({ error: { code: status === 404 ? 'NOT_FOUND' : 'FORBIDDEN', message } });
-  if (format === 'html') return reply.type(CONTENT_TYPES.html).send(page(reasonPhrase(status), `<h1>${reasonPhrase(status)}</h1>\n<p>${message}</p>`));
+  if (format === 'html') return reply.type(CONTENT_TYPES.html).send(barePage(reasonPhrase(status), `<h1>${reasonPhrase(status)}</h1>\n<p>${message}</p>`));
   return reply.type(CONTENT_TYPES.text).send(`${message}\n`);
 }
 

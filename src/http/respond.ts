@@ -3,7 +3,8 @@ import { ERRORS } from '../core/errors.js';
 import type { RunResult } from '../core/result.js';
 import type { Run } from '../core/run.js';
 import { resultToCsv } from './renderers/csv.js';
-import { page, resultHtml, escapeHtml } from './renderers/html.js';
+import { escapeHtml, page } from './renderers/html.js';
+import { resultSection } from './renderers/result-view.js';
 import { tableToText } from './renderers/text-table.js';
 import { CONTENT_TYPES, type Format } from './negotiate.js';
 
@@ -13,7 +14,7 @@ export function statusOf(result: RunResult): number {
 }
 
 /** Sends a result in the negotiated format, with its age when it came from the cache. */
-export function sendResult(reply: FastifyReply, run: Run, result: RunResult, format: Format, ageMs?: number): FastifyReply {
+export function sendResult(reply: FastifyReply, run: { id: string; action: Run['action'] }, result: RunResult, format: Format, ageMs?: number): FastifyReply {
   void reply.code(statusOf(result)).type(CONTENT_TYPES[format]).header('x-porthole-run', run.id);
   if (ageMs !== undefined) void reply.header('age', String(Math.floor(ageMs / 1000)));
   switch (format) {
@@ -22,7 +23,7 @@ export function sendResult(reply: FastifyReply, run: Run, result: RunResult, for
     case 'csv':
       return reply.send(resultToCsv(result));
     case 'html':
-      return reply.send(page(run.action.title, `<h1>${escapeHtml(run.action.title)}</h1>\n${resultHtml(result, ageMs)}`));
+      return reply.send(page(run.action.title, `<h1>${escapeHtml(run.action.title)}</h1>\n${resultSection(run.action, result, { ageMs })}`, { charts: run.action.kind === 'query' && run.action.chart !== undefined }));
     case 'text':
       return reply.send(resultText(result));
   }

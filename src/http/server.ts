@@ -4,6 +4,8 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import staticFiles from '@fastify/static';
+import compress from '@fastify/compress';
+import { createRequire } from 'node:module';
 import { isCrossSite } from '../access/same-origin.js';
 import type { App } from './app.js';
 import { sendError, sendForbidden, sendNotFound, toErrorBody } from './errors.js';
@@ -15,6 +17,8 @@ import { streamRoutes } from './routes/streams.js';
 
 /** Browser assets; the same folder whether running from src/ or the compiled dist/. */
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/web');
+// chart.js exports only its module builds; its folder is found through the main entry.
+const CHART_DIR = path.dirname(createRequire(import.meta.url).resolve('chart.js'));
 
 /**
  * Assembles the HTTP service. The order of hooks is the request's path through Porthole:
@@ -79,7 +83,10 @@ export async function buildServer(app: App, logger: FastifyServerOptions['logger
   // Bodies are JSON or HTML forms. Plain text is what another site can send without a preflight: refuse it.
   fastify.removeContentTypeParser('text/plain');
   await fastify.register(formbody, { bodyLimit: server.bodyLimit });
+  await fastify.register(compress, { threshold: 1024, encodings: ['br', 'gzip'] });
   await fastify.register(staticFiles, { root: WEB_DIR, prefix: '/static/', maxAge: '1h', index: false, list: false, dotfiles: 'deny' });
+  // Only the chart library's one browser build is served from node_modules, nothing else there.
+  await fastify.register(staticFiles, { root: CHART_DIR, prefix: '/static/vendor/', maxAge: '7d', index: false, list: false, decorateReply: false, allowedPath: (file) => file === '/chart.umd.min.js' });
 
   fastify.setNotFoundHandler((request, reply) => sendNotFound(request, reply));
   fastify.setErrorHandler((error, request, reply) => {

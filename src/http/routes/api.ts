@@ -7,6 +7,7 @@ import { sendError, sendNotFound } from '../errors.js';
 import { negotiate, type Format } from '../negotiate.js';
 import { paramsFromBody, paramsFromUrl } from '../params-input.js';
 import { runAndRespond, startRun } from '../run-request.js';
+import { sendResult as sendStoredResult } from '../respond.js';
 
 const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SUFFIXES: Record<string, Format> = { '': 'json', '.json': 'json', '.csv': 'csv', '.txt': 'text', '.html': 'html' };
@@ -88,6 +89,18 @@ export const apiRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app
     const record = await app.history.get(request.params.run);
     return record && record.actionId === action.id ? record : sendNotFound(request, reply);
   });
+
+  for (const [suffix, format] of Object.entries(SUFFIXES)) {
+    if (suffix === '') continue;
+    fastify.get(`/api/actions/:id/runs/:run/result${suffix}`, async (request: RunRequest, reply) => {
+      const action = findAction(app, request.params.id);
+      if (!action || !isRunId(request.params.run)) return sendNotFound(request, reply);
+      const record = await app.history.get(request.params.run);
+      if (!record?.result || record.actionId !== action.id) return sendNotFound(request, reply);
+      void reply.header('content-disposition', `attachment; filename="${action.id}-${record.id.slice(0, 8)}${suffix}"`);
+      return sendStoredResult(reply, { id: record.id, action }, record.result, format);
+    });
+  }
 
   fastify.delete('/api/actions/:id/runs/:run', async (request: RunRequest, reply) => {
     const action = findAction(app, request.params.id);

@@ -1,28 +1,141 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Action } from '../../core/action.js';
+import { ParamsInvalidError, type ParamProblem } from '../../core/errors.js';
+import type { RunResult } from '../../core/result.js';
 import type { App } from '../app.js';
 import { sendNotFound } from '../errors.js';
-import { escapeHtml, page } from '../renderers/html.js';
 import { CONTENT_TYPES } from '../negotiate.js';
-import { paramsFromUrl } from '../params-input.js';
-import { runAndRespond } from '../run-request.js';
+import { paramsFromBody, paramsFromUrl, type RawParams } from '../params-input.js';
+import { dashboardHtml, cardBody, type CardState } from '../renderers/dashboard.js';
+import { confirmForm, paramForm } from '../renderers/form.js';
+import { historyTable, runFacts } from '../renderers/history-view.js';
+import { escapeHtml, outputHtml, page } from '../renderers/html.js';
+import { resultSection } from '../renderers/result-view.js';
+import { statusOf } from '../respond.js';
+import { startRun } from '../run-request.js';
+import { isRunId } from './api.js';
 
-/** The server-rendered pages: the list of actions, and a page per action. */
+/** How long the dashboard waits for its cards before showing "running" and letting the script finish. */
+const DASHBOARD_WAIT_MS = 2000;
+
+type ActionRequest = FastifyRequest<{ Params: { id: string } }>;
+
+const hasCharts = (action: Action) => action.kind === 'query' && action.chart !== undefined;
+
+/** A safe action's current result for a card: run (or take from the cache), waiting at most `waitMs`. */
+async function cardState(app: App, request: FastifyRequest, action: Action, waitMs: number): Promise<CardState> {
+  if (!action.safe) {
+    const [record] = await app.history.list(action.id, { limit: 1 });
+    return { kind: 'last-run', record };
+  }
+  try {
+    const { run } = startRun(app, request, action, {});
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), waitMs)));
+    const result = await Promise.race([run.result, late]).finally(() => clearTimeout(timer));
+    return result ? { kind: 'result', result, finishedAt: (run.finishedAt ?? new Date()).toISOString() } : { kind: 'pending' };
+  } catch (error) {
+    // A card whose action needs parameters (or cannot run now) links to its page instead.
+    if (error instanceof ParamsInvalidError) return { kind: 'last-run', record: undefined };
+    throw error;
+  }
+}
+
+function actionHeader(action: Action): string {
+  const description = action.description ? `<p class="description">${escapeHtml(action.description)}</p>` : '';
+  const kind = action.safe ? 'Read-only' : 'Changes things on the server';
+  return `<h1>${escapeHtml(action.title)}</h1>\n${description}\n<p class="meta">${kind} · <a href="/actions/${escapeHtml(action.id)}/history">History</a></p>`;
+}
+
+function sendPage(reply: FastifyReply, status: number, title: string, body: string, charts = false, trail: { href: string; label: string }[] = []): FastifyReply {
+  return reply.code(status).type(CONTENT_TYPES.html).send(page(title, body, { charts, trail }));
+}
+
+/** Renders the action page: header, form (with any problems), and the result when there is one. */
+function actionPage(reply: FastifyReply, action: Action, values: RawParams, problems: readonly ParamProblem[], result?: { result: RunResult; runId: string; ageMs?: number }, status = 200): FastifyReply {
+  const download = result && `/api/actions/${action.id}/runs/${result.runId}/result`;
+  const body = [
+    actionHeader(action),
+    action.params.length > 0 || !action.safe ? paramForm(action, { values, problems }) : '',
+    result ? resultSection(action, result.result, { ageMs: result.ageMs, download }) : '<section id="result" class="result" aria-live="polite" hidden></section>',
+  ].join('\n');
+  return sendPage(reply, status, action.title, body, hasCharts(action));
+}
+
+/** Runs an action for a page and renders the outcome; invalid parameters come back next to their fields. */
+async function runForPage(app: App, request: FastifyRequest, reply: FastifyReply, action: Action, raw: RawParams): Promise<FastifyReply> {
+  try {
+    const { run, cachedAgeMs } = startRun(app, request, action, raw);
+    const result = await run.result;
+    return actionPage(reply, action, raw, [], { result, runId: run.id, ageMs: cachedAgeMs }, statusOf(result));
+  } catch (error) {
+    if (error instanceof ParamsInvalidError) return actionPage(reply, action, raw, error.problems, undefined, 400);
+    throw error;
+  }
+}
+
+/** The server-rendered pages: dashboard, action pages with their forms, history, single runs. */
 export const pageRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app }) => {
-  fastify.get('/', async (_request, reply) => {
-    const items = [...app.config.actions.values()].map((action) => {
-      const description = action.description ? `<p>${escapeHtml(action.description)}</p>` : '';
-      return `<li><a href="/actions/${escapeHtml(action.id)}">${escapeHtml(action.title)}</a>${description}</li>`;
-    });
-    return reply.type(CONTENT_TYPES.html).send(page('Porthole', `<h1>Porthole</h1>\n<ul class="actions">\n${items.join('\n')}\n</ul>`));
+  fastify.get('/', async (request, reply) => {
+    const actions = [...app.config.actions.values()];
+    const states = new Map(await Promise.all(actions.map(async (a) => [a.id, await cardState(app, request, a, DASHBOARD_WAIT_MS)] as const)));
+    return sendPage(reply, 200, 'Dashboard', dashboardHtml(actions, states), actions.some(hasCharts));
   });
 
-  fastify.get('/actions/:id', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+  fastify.get('/actions/:id/card', async (request: ActionRequest, reply) => {
     const action = app.config.actions.get(request.params.id);
     if (!action) return sendNotFound(request, reply);
-    if (action.safe) return runAndRespond(app, request, reply, action, paramsFromUrl(request.url, app.config.server.maxParams), 'html');
-    const description = action.description ? `<p>${escapeHtml(action.description)}</p>` : '';
-    return reply
-      .type(CONTENT_TYPES.html)
-      .send(page(action.title, `<h1>${escapeHtml(action.title)}</h1>\n${description}\n<p class="meta">This action changes things on the server; run it with POST /api/actions/${escapeHtml(action.id)}/runs.</p>`));
+    const state = await cardState(app, request, action, action.timeoutMs);
+    return reply.type(CONTENT_TYPES.html).header('cache-control', 'no-store').send(cardBody(action, state));
+  });
+
+  fastify.get('/actions/:id', async (request: ActionRequest, reply) => {
+    const action = app.config.actions.get(request.params.id);
+    if (!action) return sendNotFound(request, reply);
+    const raw = paramsFromUrl(request.url, app.config.server.maxParams);
+    // Viewing a safe action runs it, unless it still needs parameters the person has not given.
+    const missing = action.params.some((p) => p.required && p.default === undefined && !(p.name in raw));
+    if (!action.safe || (missing && Object.keys(raw).length === 0)) return actionPage(reply, action, raw, []);
+    return runForPage(app, request, reply, action, raw);
+  });
+
+  fastify.post('/actions/:id', async (request: ActionRequest, reply) => {
+    const action = app.config.actions.get(request.params.id);
+    if (!action) return sendNotFound(request, reply);
+    const isForm = String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+    const fields = paramsFromBody(request.body, isForm, app.config.server.maxParams + 1);
+    const { _confirm: confirmed, ...raw } = fields;
+    if (action.confirm && confirmed !== 'yes') {
+      const body = `${actionHeader(action)}\n${confirmForm(action, raw)}`;
+      return sendPage(reply, 200, `Confirm: ${action.title}`, body);
+    }
+    return runForPage(app, request, reply, action, raw);
+  });
+
+  fastify.get('/actions/:id/history', async (request: ActionRequest, reply) => {
+    const action = app.config.actions.get(request.params.id);
+    if (!action) return sendNotFound(request, reply);
+    const records = await app.history.list(action.id, { limit: 100 });
+    const body = `<h1>History: ${escapeHtml(action.title)}</h1>\n${historyTable(action, records)}`;
+    return sendPage(reply, 200, `History: ${action.title}`, body, false, [{ href: `/actions/${action.id}`, label: action.title }]);
+  });
+
+  fastify.get('/actions/:id/runs/:run', async (request: FastifyRequest<{ Params: { id: string; run: string } }>, reply) => {
+    const action = app.config.actions.get(request.params.id);
+    if (!action || !isRunId(request.params.run)) return sendNotFound(request, reply);
+    const trail = [{ href: `/actions/${action.id}`, label: action.title }, { href: `/actions/${action.id}/history`, label: 'History' }];
+    const active = app.executor.get(request.params.run);
+    if (active && active.action.id === action.id && active.status !== 'finished') {
+      // Still running: the script follows it live; without script, reloading shows progress.
+      const live = `<section id="result" class="result" aria-live="polite" data-live-run="${escapeHtml(active.id)}" data-action="${escapeHtml(action.id)}">\n<h2>Output</h2>\n${outputHtml('', '', { stdout: false, stderr: false })}\n<p class="meta" id="run-status">${escapeHtml(active.status)}…</p>\n</section>`;
+      return sendPage(reply, 200, `Run of ${action.title}`, `<h1>Run of ${escapeHtml(action.title)}</h1>\n${runFacts({ queuedAt: active.queuedAt.toISOString(), clientIp: active.context.clientIp, source: active.context.source, params: {}, user: active.context.user })}\n${live}`, false, trail);
+    }
+    const record = await app.history.get(request.params.run);
+    if (!record || record.actionId !== action.id) return sendNotFound(request, reply);
+    const result = record.result
+      ? resultSection(action, record.result, { download: `/api/actions/${action.id}/runs/${record.id}/result` })
+      : `<p class="meta">This run ${record.status === 'interrupted' ? 'was interrupted when the server stopped' : 'has no stored result'}.</p>`;
+    const cut = record.storedTruncated ? '<p class="truncated" role="note">History keeps only the start of this run\'s output.</p>' : '';
+    return sendPage(reply, 200, `Run of ${action.title}`, `<h1>Run of ${escapeHtml(action.title)}</h1>\n${runFacts(record)}\n${result}\n${cut}`, hasCharts(action), trail);
   });
 };
