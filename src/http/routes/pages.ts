@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Action } from '../../core/action.js';
 import { ParamsInvalidError, type ParamProblem } from '../../core/errors.js';
 import type { RunResult } from '../../core/result.js';
+import type { RunRecord } from '../../store/history.js';
 import type { App } from '../app.js';
 import { sendNotFound } from '../errors.js';
 import { CONTENT_TYPES } from '../negotiate.js';
@@ -9,7 +10,7 @@ import { paramsFromBody, paramsFromUrl, type RawParams } from '../params-input.j
 import { dashboardHtml, cardBody, type CardState } from '../renderers/dashboard.js';
 import { confirmForm, paramForm } from '../renderers/form.js';
 import { historyTable, runFacts } from '../renderers/history-view.js';
-import { escapeHtml, outputHtml, page } from '../renderers/html.js';
+import { escapeHtml, outputHtml, page, timeAgo } from '../renderers/html.js';
 import { resultSection } from '../renderers/result-view.js';
 import { statusOf } from '../respond.js';
 import { startRun } from '../run-request.js';
@@ -52,12 +53,15 @@ function sendPage(reply: FastifyReply, status: number, title: string, body: stri
 }
 
 /** Renders the action page: header, form (with any problems), and the result when there is one. */
-function actionPage(reply: FastifyReply, action: Action, values: RawParams, problems: readonly ParamProblem[], result?: { result: RunResult; runId: string; ageMs?: number }, status = 200): FastifyReply {
+function actionPage(reply: FastifyReply, action: Action, values: RawParams, problems: readonly ParamProblem[], result?: { result: RunResult; runId: string; ageMs?: number }, status = 200, lastRun?: RunRecord): FastifyReply {
   const download = result && `/api/actions/${action.id}/runs/${result.runId}/result`;
+  const last = lastRun
+    ? `<p class="meta last-run">Last run ${timeAgo(lastRun.queuedAt)}: <a href="/actions/${escapeHtml(action.id)}/runs/${escapeHtml(lastRun.id)}"><span class="outcome ${escapeHtml(lastRun.outcome ?? lastRun.status)}">${escapeHtml(lastRun.outcome ?? lastRun.status)}</span></a></p>`
+    : '';
   const body = [
     actionHeader(action),
     action.params.length > 0 || !action.safe ? paramForm(action, { values, problems }) : '',
-    result ? resultSection(action, result.result, { ageMs: result.ageMs, download }) : '<section id="result" class="result" aria-live="polite" hidden></section>',
+    result ? resultSection(action, result.result, { ageMs: result.ageMs, download }) : `${last}<section id="result" class="result" aria-live="polite" hidden></section>`,
   ].join('\n');
   return sendPage(reply, status, action.title, body, hasCharts(action));
 }
@@ -95,7 +99,10 @@ export const pageRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { ap
     const raw = paramsFromUrl(request.url, app.config.server.maxParams);
     // Viewing a safe action runs it, unless it still needs parameters the person has not given.
     const missing = action.params.some((p) => p.required && p.default === undefined && !(p.name in raw));
-    if (!action.safe || (missing && Object.keys(raw).length === 0)) return actionPage(reply, action, raw, []);
+    if (!action.safe || (missing && Object.keys(raw).length === 0)) {
+      const [lastRun] = await app.history.list(action.id, { limit: 1 });
+      return actionPage(reply, action, raw, [], undefined, 200, lastRun);
+    }
     return runForPage(app, request, reply, action, raw);
   });
 
