@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
@@ -38,6 +39,8 @@ export interface PageProblems {
   pageErrors: string[];
   /** Content Security Policy refusals, from the console and from `securitypolicyviolation` events. */
   cspViolations: string[];
+  /** Responses with a 4xx or 5xx status, as "404 GET /path" (the console only says "Failed to load resource"). */
+  httpErrors: string[];
 }
 
 export interface OpenPage {
@@ -87,14 +90,18 @@ export async function openPage(browser: Browser, options: OpenPageOptions = {}):
     });
   });
   const page = await context.newPage();
-  const problems: PageProblems = { consoleErrors: [], pageErrors: [], cspViolations: [] };
+  const problems: PageProblems = { consoleErrors: [], pageErrors: [], cspViolations: [], httpErrors: [] };
   page.on('console', (message) => {
     if (message.type() !== 'error') return;
     const text = message.text();
-    problems.consoleErrors.push(text);
+    const where = message.location().url;
+    problems.consoleErrors.push(where ? `${text} (${new URL(where).pathname})` : text);
     if (/Content Security Policy/i.test(text)) problems.cspViolations.push(text);
   });
   page.on('pageerror', (error) => problems.pageErrors.push(error.message));
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.httpErrors.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
+  });
   return {
     context,
     page,

@@ -32,7 +32,7 @@ describe('porthole check', () => {
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('OK');
-    expect(out.stdout).toMatch(/actions: 7 \(3 commands, 4 queries\)/);
+    expect(out.stdout).toMatch(/actions: 10 \(5 commands, 5 queries\)/);
     expect(out.stdout).toContain('task-status [query, safe] at /status/');
     expect(out.stdout).toContain('network allow: 127.0.0.1, ::1');
   });

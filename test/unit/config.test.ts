@@ -240,7 +240,7 @@ describe('every error is reported at once, with file, line and key', () => {
 });
 
 describe('unknown keys', () => {
-  const ACTION_KEYS = 'title, description, path, safe, command, shell, query, env, cwd, params, timeout, maxOutput, maxRows, concurrency, cache';
+  const ACTION_KEYS = 'title, description, path, safe, command, shell, query, env, cwd, params, timeout, maxOutput, maxRows, concurrency, cache, group, refresh, confirm, chart';
   it.each([
     {
       where: 'top level',
@@ -853,5 +853,28 @@ describe('loadConfig', () => {
     expect(config.file).toBe(file);
     expect(config.dir).toBe(dir);
     expect([...config.actions.keys()]).toEqual(['a']);
+  });
+});
+
+describe('dashboard and page settings', () => {
+  it('compiles group, refresh, confirm and chart', () => {
+    const config = load(yaml(...SQLITE, 'actions:', '  q:', '    query: { datasource: db, sql: "SELECT 1 AS x, 2 AS y" }', '    group: Numbers', '    refresh: 15s', '    chart: { type: bar, x: x, y: y }', '  c:', '    command: [uptime]', '    confirm: true'));
+    expect(config.actions.get('q')).toMatchObject({ group: 'Numbers', refreshMs: 15_000, chart: { type: 'bar', x: 'x', y: ['y'] } });
+    expect(config.actions.get('c')).toMatchObject({ confirm: 'Run c?' });
+  });
+
+  it('refuses refresh on an unsafe action and a chart on a command', () => {
+    const found = errors(yaml('actions:', '  c:', '    command: [uptime]', '    refresh: 5s', '    chart: { type: pie, x: a, y: b }'));
+    expect(found.map((i) => i.key).sort()).toEqual(['actions.c.chart', 'actions.c.refresh']);
+  });
+
+  it('refuses an unknown chart type, saying which exist', () => {
+    const found = errors(yaml(...SQLITE, 'actions:', '  q:', '    query: { datasource: db, sql: "SELECT 1" }', '    chart: { type: radar, x: a, y: b }'));
+    expect(found).toEqual([expect.objectContaining({ key: 'actions.q.chart.type', message: 'expected one of "bar", "line", "pie", "doughnut"' })]);
+  });
+
+  it('warns that confirm has no effect on a safe action', () => {
+    const config = load(yaml('actions:', '  c:', '    command: [uptime]', '    safe: true', '    confirm: Sure?'));
+    expect(config.warnings).toEqual([expect.objectContaining({ severity: 'warning', key: 'actions.c.confirm' })]);
   });
 });

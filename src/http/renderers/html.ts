@@ -24,6 +24,7 @@ export function page(title: string, body: string, options: PageOptions = {}): st
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · Porthole</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/porthole.css">${charts}
 <script src="/static/porthole.js" defer></script>
 </head>

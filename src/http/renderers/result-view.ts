@@ -6,8 +6,8 @@ import { escapeHtml, outcomeHtml, outputHtml, tableHtml } from './html.js';
 export interface ResultViewOptions {
   /** How old a cached result is. */
   ageMs?: number;
-  /** Where the same result can be downloaded, without the format suffix. */
-  download?: string;
+  /** Where the same result can be downloaded in a format (`csv`, `json`). */
+  download?: (format: 'csv' | 'json') => string;
 }
 
 /** A result in full, for an action's page or a run's page. */
@@ -21,7 +21,7 @@ export function resultSection(action: Action, result: RunResult, options: Result
     const count = `<p class="row-count">${result.rows.length} row${result.rows.length === 1 ? '' : 's'}</p>`;
     const truncated = result.truncated ? `<p class="truncated" role="note">Only the first ${result.rows.length} rows are shown: the action's row limit was reached.</p>` : '';
     const downloads = options.download && result.outcome === 'succeeded'
-      ? `<p class="downloads">Download <a class="download" data-format="csv" href="${escapeHtml(options.download)}.csv" download>CSV</a> <a class="download" data-format="json" href="${escapeHtml(options.download)}.json" download>JSON</a></p>`
+      ? `<p class="downloads">Download <a class="download" data-format="csv" href="${escapeHtml(options.download('csv'))}" download>CSV</a> <a class="download" data-format="json" href="${escapeHtml(options.download('json'))}" download>JSON</a></p>`
       : '';
     parts.push(`<div class="result-meta">${count}${truncated}${downloads}</div>`);
   } else {

@@ -54,7 +54,10 @@ function sendPage(reply: FastifyReply, status: number, title: string, body: stri
 
 /** Renders the action page: header, form (with any problems), and the result when there is one. */
 function actionPage(reply: FastifyReply, action: Action, values: RawParams, problems: readonly ParamProblem[], result?: { result: RunResult; runId: string; ageMs?: number }, status = 200, lastRun?: RunRecord): FastifyReply {
-  const download = result && `/api/actions/${action.id}/runs/${result.runId}/result`;
+  // A safe action's download runs it again (or takes the cache), whole; history keeps only the start of big results.
+  const query = new URLSearchParams(Object.entries(values).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : []))).toString();
+  const download = result && ((format: 'csv' | 'json') =>
+    action.safe ? `/api/actions/${action.id}/result.${format}${query ? `?${query}` : ''}` : `/api/actions/${action.id}/runs/${result.runId}/result.${format}`);
   const last = lastRun
     ? `<p class="meta last-run">Last run ${timeAgo(lastRun.queuedAt)}: <a href="/actions/${escapeHtml(action.id)}/runs/${escapeHtml(lastRun.id)}"><span class="outcome ${escapeHtml(lastRun.outcome ?? lastRun.status)}">${escapeHtml(lastRun.outcome ?? lastRun.status)}</span></a></p>`
     : '';
@@ -140,7 +143,7 @@ export const pageRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { ap
     const record = await app.history.get(request.params.run);
     if (!record || record.actionId !== action.id) return sendNotFound(request, reply);
     const result = record.result
-      ? resultSection(action, record.result, { download: `/api/actions/${action.id}/runs/${record.id}/result` })
+      ? resultSection(action, record.result, { download: (format) => `/api/actions/${action.id}/runs/${record.id}/result.${format}` })
       : `<p class="meta">This run ${record.status === 'interrupted' ? 'was interrupted when the server stopped' : 'has no stored result'}.</p>`;
     const cut = record.storedTruncated ? '<p class="truncated" role="note">History keeps only the start of this run\'s output.</p>' : '';
     return sendPage(reply, 200, `Run of ${action.title}`, `<h1>Run of ${escapeHtml(action.title)}</h1>\n${runFacts(record)}\n${result}\n${cut}`, hasCharts(action), trail);
