@@ -7,8 +7,7 @@ import type { RunResult } from '../core/result.js';
 import { resultToCsv } from '../http/renderers/csv.js';
 import { tableToText } from '../http/renderers/text-table.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import type { RunHistory } from '../store/history.js';
-import { openHistory } from '../store/open.js';
+import { openStore, type Store } from '../store/open.js';
 import { historyRecorder } from '../store/recorder.js';
 
 export type OutputFormat = 'text' | 'json' | 'csv';
@@ -44,12 +43,12 @@ export async function runAction(config: Config, actionId: string, options: RunOp
     return EXIT.usage;
   }
   const datasources = new Datasources(config.datasources, config.dir);
-  const history = openHistoryOrWarn(config);
+  const store = openStoreOrWarn(config);
   const executor = new Executor({
     datasource: (name) => datasources.get(name),
     limits: config.limits,
     secrets: config.secrets,
-    observers: history ? [historyRecorder(history)] : [],
+    observers: store ? [historyRecorder(store.history)] : [],
     onObserverError: (error) => console.error(`porthole: warning: the run could not be recorded in history: ${(error as Error).message}`),
   });
   try {
@@ -80,14 +79,14 @@ export async function runAction(config: Config, actionId: string, options: RunOp
     throw error;
   } finally {
     await datasources.closeAll();
-    await history?.close();
+    store?.close();
   }
 }
 
 /** A run from the command line is recorded too; a history that cannot be opened must not stop it. */
-function openHistoryOrWarn(config: Config): RunHistory | undefined {
+function openStoreOrWarn(config: Config): Store | undefined {
   try {
-    return openHistory(config);
+    return openStore(config);
   } catch (error) {
     console.error(`porthole: warning: run history in ${config.dataDir} cannot be opened (${(error as Error).message}); this run is not recorded`);
     return undefined;

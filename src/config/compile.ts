@@ -77,7 +77,9 @@ export function compileActions(
       group: raw.group,
       refreshMs: raw.refresh,
       confirm: raw.confirm === true ? `Run ${raw.title ?? id}?` : raw.confirm === false ? undefined : raw.confirm,
+      allow: raw.allow,
     };
+    if (raw.allow !== undefined && config.auth === undefined) report('error', ['allow'], 'allow: decides between signed-in people; add an auth: section (users, single sign-on or a trusted header) first');
     if (raw.refresh !== undefined && !safe) report('error', ['refresh'], 'only safe (read-only) actions can refresh on the dashboard; set safe: true or remove refresh');
     if (raw.confirm !== undefined && raw.confirm !== false && safe) report('warning', ['confirm'], 'a safe action runs whenever its page is viewed, so confirm has no effect');
 

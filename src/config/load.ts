@@ -22,6 +22,8 @@ export interface Config {
   /** Absolute. */
   dataDir: string;
   history: RawConfig['history'];
+  /** Who may see and run what; absent: the network allowlist alone decides. */
+  auth: RawConfig['auth'];
   datasources: Readonly<Record<string, DatasourceConfig>>;
   actions: ReadonlyMap<string, Action>;
   /** Values that came from ${env:…} or ${file:…}: scrub them from anything shown. */
@@ -118,6 +120,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     server: data.server,
     dataDir: path.resolve(dir, data.dataDir),
     history: data.history,
+    auth: data.auth,
     datasources: data.datasources,
     actions,
     secrets,
@@ -134,7 +137,7 @@ function salvage(value: Record<string, unknown>): RawConfig {
   const valid = (schema: ZodType, input: unknown): boolean => schema.safeParse(input).success;
   const keep = (entries: Record<string, unknown>, schema: ZodType) => Object.fromEntries(Object.entries(entries).filter(([, v]) => valid(schema, v)));
   const top = Object.fromEntries(
-    (['listen', 'network', 'defaults', 'limits', 'server', 'dataDir', 'history'] as const)
+    (['listen', 'network', 'defaults', 'limits', 'server', 'dataDir', 'history', 'auth'] as const)
       .filter((key) => valid(configSchema.shape[key], value[key]))
       .map((key) => [key, value[key]]),
   );

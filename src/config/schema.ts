@@ -84,6 +84,69 @@ const history = z.strictObject({
   maxOutput: size.prefault('64KiB'),
 });
 
+const principalList = z.strictObject({
+  /** User names; "*" means anyone signed in. */
+  users: z.array(z.string().min(1)).default([]),
+  groups: z.array(z.string().min(1)).default([]),
+  /** Client addresses or ranges, in addition to (never instead of) network.allow. */
+  networks: z.array(address).default([]),
+});
+
+const allow = z.strictObject({
+  view: principalList.prefault({}),
+  /** May run; running implies viewing. */
+  run: principalList.prefault({}),
+});
+
+const localUser = z.strictObject({
+  /** From `porthole hash-password`. */
+  passwordHash: z.string().regex(/^scrypt\$/, { message: 'expected a hash from `porthole hash-password` (starting scrypt$)' }).optional(),
+  groups: z.array(z.string().min(1)).default([]),
+  name: z.string().optional(),
+});
+
+const oidc = z.strictObject({
+  issuer: z.string().url({ message: 'expected the provider\'s issuer URL' }),
+  clientId: z.string(),
+  clientSecret: z.string().optional(),
+  /** This server's callback as the provider knows it, ending in /auth/oidc/callback. */
+  redirectUrl: z.string().url(),
+  scopes: z.array(z.string()).default(['openid', 'profile', 'email']),
+  usernameClaim: z.string().default('preferred_username'),
+  /** A claim holding a group name or a list of them. */
+  groupsClaim: z.string().default('groups'),
+  /** Provider group → Porthole group; when given, unlisted provider groups are dropped. */
+  groupMap: z.record(z.string(), z.string()).optional(),
+  label: z.string().default('Sign in with single sign-on'),
+});
+
+const trustedHeader = z.strictObject({
+  user: z.string().default('x-forwarded-user'),
+  groups: z.string().optional(),
+});
+
+const auth = z.strictObject({
+  users: z.record(z.string(), localUser).default({}),
+  admins: principalList.pick({ users: true, groups: true }).prefault({}),
+  session: z
+    .strictObject({
+      idleTimeout: duration.prefault('30m'),
+      absoluteTimeout: duration.prefault('12h'),
+      cookieName: z.string().regex(/^[A-Za-z0-9_-]+$/).default('porthole_session'),
+    })
+    .prefault({}),
+  throttle: z
+    .strictObject({
+      /** Failed logins allowed per user name and per address within the window. */
+      maxFailures: positiveInt.default(5),
+      window: duration.prefault('15m'),
+    })
+    .prefault({}),
+  oidc: oidc.optional(),
+  /** Identity set by an authenticating proxy; honoured only from network.trustedProxies. */
+  trustedHeader: trustedHeader.optional(),
+});
+
 const serverDatasource = {
   host: z.string().default('127.0.0.1'),
   socketPath: z.string().optional(),
@@ -239,6 +302,8 @@ export const actionSchema = z.strictObject({
   /** Ask before running: true, or the question to ask. */
   confirm: z.union([z.boolean(), z.string().min(1)]).optional(),
   chart: chart.optional(),
+  /** Who may see and run the action once auth: is on. Absent: nobody but admins. */
+  allow: allow.optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -250,6 +315,8 @@ export const configSchema = z.strictObject({
   /** Where Porthole keeps its own state (run history); relative to the config file's folder. */
   dataDir: z.string().default('data'),
   history: history.prefault({}),
+  /** Who may see and run what. Without it, the network allowlist alone decides. */
+  auth: auth.optional(),
   datasources: z.record(z.string(), datasourceSchema).default({}),
   actions: z.record(z.string(), actionSchema),
 });
@@ -262,3 +329,6 @@ export type SqliteDatasourceConfig = z.output<typeof sqliteDatasource>;
 export type ParamConfig = z.output<typeof param>;
 export type ActionConfig = z.output<typeof actionSchema>;
 export type ChartConfig = z.output<typeof chart>;
+export type AuthConfig = z.output<typeof auth>;
+export type AllowConfig = z.output<typeof allow>;
+export type PrincipalList = z.output<typeof principalList>;

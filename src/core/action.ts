@@ -1,4 +1,4 @@
-import type { ChartConfig, ParamConfig } from '../config/schema.js';
+import type { AllowConfig, ChartConfig, ParamConfig } from '../config/schema.js';
 import type { Template } from './template.js';
 
 /** A parameter as the validator uses it: its config plus what compilation decided. */
@@ -32,6 +32,8 @@ interface ActionCommon {
   refreshMs?: number;
   /** The question asked before running, when the operator wants one. */
   confirm?: string;
+  /** Who may view and run it when auth is on; absent means admins only. */
+  allow?: AllowConfig;
 }
 
 export interface CommandAction extends ActionCommon {

@@ -37,7 +37,9 @@ export function paramsFromBody(body: unknown, isForm: boolean, maxParams: number
       throw new PortholeError('PARAMS_INVALID', '"params" must be an object of name: value pairs');
     }
   }
-  const count = Object.keys(params as object).length;
+  // Form fields starting with "_" are Porthole's own (_csrf, _confirm), never parameters.
+  const own = isForm ? Object.fromEntries(Object.entries(params as object).filter(([name]) => !name.startsWith('_'))) : (params as RawParams);
+  const count = Object.keys(own).length;
   if (count > maxParams) throw tooMany(count, maxParams);
-  return params as RawParams;
+  return own;
 }

@@ -14,7 +14,8 @@ import type { Format } from './negotiate.js';
  */
 export function startRun(app: App, request: FastifyRequest, action: Action, raw: RawParams): { run: Run; cachedAgeMs?: number } {
   const params = validateParams(action, raw);
-  const run = app.executor.start(action, params, { source: 'http', clientIp: request.clientIp });
+  const who = request.principal.kind === 'user' ? { user: request.principal.user } : {};
+  const run = app.executor.start(action, params, { source: 'http', clientIp: request.clientIp, ...who });
   // Only a cached result is finished the moment it is handed out.
   return run.finishedAt ? { run, cachedAgeMs: Date.now() - run.finishedAt.getTime() } : { run };
 }

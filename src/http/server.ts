@@ -8,6 +8,9 @@ import compress from '@fastify/compress';
 import { createRequire } from 'node:module';
 import { isCrossSite } from '../access/same-origin.js';
 import type { App } from './app.js';
+import { AddressList } from '../access/address-list.js';
+import { registerAuth } from './auth.js';
+import { loginRoutes } from './routes/login.js';
 import { sendError, sendForbidden, sendNotFound, toErrorBody } from './errors.js';
 import { aliasRoutes } from './routes/aliases.js';
 import { apiRoutes } from './routes/api.js';
@@ -26,6 +29,7 @@ const CHART_DIR = path.dirname(createRequire(import.meta.url).resolve('chart.js'
  */
 export async function buildServer(app: App, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
   const { server } = app.config;
+  const trustedProxies = new AddressList(app.config.network.trustedProxies);
   const fastify = Fastify({
     logger,
     // One line per request is written by the onResponse hook below, with the gate's client IP.
@@ -80,6 +84,8 @@ export async function buildServer(app: App, logger: FastifyServerOptions['logger
     );
   });
 
+  app.auth = await registerAuth(fastify, app.config, app.store, (peer) => trustedProxies.contains(peer));
+
   // Bodies are JSON or HTML forms. Plain text is what another site can send without a preflight: refuse it.
   fastify.removeContentTypeParser('text/plain');
   await fastify.register(formbody, { bodyLimit: server.bodyLimit });
@@ -95,6 +101,7 @@ export async function buildServer(app: App, logger: FastifyServerOptions['logger
     return sendError(request, reply, body);
   });
 
+  await fastify.register(loginRoutes, { app });
   await fastify.register(healthRoutes, { app });
   await fastify.register(apiRoutes, { app });
   await fastify.register(streamRoutes, { app });

@@ -5,7 +5,7 @@ import { Executor, type RunObserver } from '../core/executor.js';
 import { maskedValues } from '../core/params.js';
 import { Datasources } from '../datasources/create.js';
 import { killAllRunningGroups } from '../runners/process-group.js';
-import { openHistory } from '../store/open.js';
+import { openStore } from '../store/open.js';
 import { historyRecorder } from '../store/recorder.js';
 import type { App } from './app.js';
 import { buildServer } from './server.js';
@@ -21,7 +21,8 @@ export interface Service {
 
 /** Builds everything a running Porthole needs from a validated config. */
 export async function createService(config: Config, logger: FastifyServerOptions['logger'] = false): Promise<Service> {
-  const history = openHistory(config);
+  const store = openStore(config);
+  const { history } = store;
   const datasources = new Datasources(config.datasources, config.dir);
   // Observers log through the server's logger, which exists by the time any run does.
   const log = () => fastify.log;
@@ -50,7 +51,7 @@ export async function createService(config: Config, logger: FastifyServerOptions
     onObserverError: (error) => log().error({ err: error }, 'recording a run failed'),
   });
 
-  const app: App = { config, gate: new NetworkGate(config.network), executor, datasources, history };
+  const app: App = { config, gate: new NetworkGate(config.network), executor, datasources, store };
   const fastify = await buildServer(app, logger);
 
   await history.prune();
@@ -67,7 +68,7 @@ export async function createService(config: Config, logger: FastifyServerOptions
       // Anything a run left behind that escaped its own cleanup goes now.
       killAllRunningGroups('SIGKILL');
       await datasources.closeAll();
-      await history.close();
+      store.close();
     })());
 
   return { app, fastify, close };

@@ -39,5 +39,4 @@ export interface RunHistory {
   get(runId: string): Promise<RunRecord | undefined>;
   /** Applies retention (age and count); returns how many runs were removed. */
   prune(): Promise<number>;
-  close(): Promise<void>;
 }

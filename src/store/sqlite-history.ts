@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { ParamValue } from '../core/params-types.js';
 import type { RunResult } from '../core/result.js';
 import type { Run } from '../core/run.js';
@@ -55,24 +53,15 @@ interface Row {
   stored_truncated: number;
 }
 
-/**
- * Run history in an embedded SQLite file. Statements are small single-row writes and
- * indexed reads, so they run inline; WAL keeps readers and the writer apart.
- */
+/** Run history in Porthole's SQLite file (see database.ts). */
 export class SqliteHistory implements RunHistory {
-  private readonly db: Database.Database;
   private readonly insert: Database.Statement;
   private readonly finish: Database.Statement;
 
   constructor(
-    file: string,
+    private readonly db: Database.Database,
     private readonly limits: HistoryLimits,
   ) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     // Runs that were in flight when a previous server died did not finish; say so.
     this.db.prepare("UPDATE runs SET status = 'interrupted' WHERE status IN ('queued', 'running')").run();
@@ -143,10 +132,6 @@ export class SqliteHistory implements RunHistory {
     return Promise.resolve(old + extra);
   }
 
-  close(): Promise<void> {
-    this.db.close();
-    return Promise.resolve();
-  }
 }
 
 function toRecord(row: Row, withResult: boolean): RunRecord {

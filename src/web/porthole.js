@@ -132,6 +132,13 @@
     });
   }
 
+  // With sign-in on, requests that change things carry the page's CSRF token.
+  function withCsrf(headers) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) headers['x-csrf-token'] = meta.getAttribute('content');
+    return headers;
+  }
+
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (key) { node.setAttribute(key, attrs[key]); });
@@ -187,7 +194,7 @@
       cancelButton.onclick = function () {
         cancelButton.disabled = true;
         status.textContent = 'Cancelling…';
-        fetch('/api/actions/' + encodeURIComponent(actionId) + '/runs/' + encodeURIComponent(runId), { method: 'DELETE' });
+        fetch('/api/actions/' + encodeURIComponent(actionId) + '/runs/' + encodeURIComponent(runId), { method: 'DELETE', headers: withCsrf({}) });
       };
     }
     source.addEventListener('output', function (event) {
@@ -265,7 +272,7 @@
         runButton.disabled = true;
         fetch('/api/actions/' + encodeURIComponent(form.dataset.action) + '/runs?wait=false', {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          headers: withCsrf({ 'content-type': 'application/json', accept: 'application/json' }),
           body: JSON.stringify({ params: formParams(form) }),
         })
           .then(function (res) { return res.json().then(function (body) { return { status: res.status, body: body }; }); })

@@ -165,7 +165,7 @@ describe.skipIf(!available)('the web UI in Chromium', () => {
     expect(withoutFavicon(problems.consoleErrors)).toEqual([]);
   }
 
-  const history = (actionId: string) => server.service.app.history.list(actionId, { limit: 100 });
+  const history = (actionId: string) => server.service.app.store.history.list(actionId, { limit: 100 });
 
   const columnTexts = (page: Page, column: number) =>
     page.locator(`#result table.result-table tbody tr td:nth-child(${column})`).allTextContents();

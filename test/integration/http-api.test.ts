@@ -736,7 +736,7 @@ actions:
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(parse<TextResultJson>(await post(s.port, '/api/actions/other/runs', {})).runId);
     expect(parse<{ runs: unknown[] }>(await request(s.port, '/api/actions/other/runs')).runs).toHaveLength(5);
-    const removed = await s.service.app.history.prune();
+    const removed = await s.service.app.store.history.prune();
     expect(removed).toBe(2);
     const left = parse<{ runs: RunRecordJson[] }>(await request(s.port, '/api/actions/other/runs')).runs;
     expect(left.map((r) => r.id)).toEqual(ids.slice(2).reverse());

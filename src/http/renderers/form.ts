@@ -1,7 +1,7 @@
 import type { Action, ParamSpec } from '../../core/action.js';
 import type { ParamProblem } from '../../core/errors.js';
 import { describeAllowed, enumValues } from '../../core/params.js';
-import { escapeHtml } from './html.js';
+import { csrfField, escapeHtml } from './html.js';
 
 /** What the form shows: the values as the person typed them, and the server's verdict on each. */
 export interface FormState {
@@ -59,27 +59,27 @@ function field(spec: ParamSpec, state: FormState): string {
  * The form for an action's parameters. Safe actions use GET (the result is a link you can
  * share); others POST. It works without JavaScript; the script adds live output.
  */
-export function paramForm(action: Action, state: FormState): string {
+export function paramForm(action: Action, state: FormState, csrf?: string): string {
   const method = action.safe ? 'get' : 'post';
   const general = state.problems.filter((p) => !action.params.some((s) => s.name === p.param));
   const generalErrors = general.length > 0 ? `<div class="error" role="alert">${general.map((p) => `<p>${escapeHtml(`${p.param}: ${p.reason}`)}</p>`).join('')}</div>` : '';
   const stream = action.kind === 'command' ? ' data-stream="true"' : '';
   const confirm = action.confirm ? ` data-confirm="${escapeHtml(action.confirm)}"` : '';
   return `<form id="run-form" class="run-form" method="${method}" action="/actions/${escapeHtml(action.id)}" data-action="${escapeHtml(action.id)}"${stream}${confirm} novalidate>
-${generalErrors}${action.params.map((p) => field(p, state)).join('\n')}
+${generalErrors}${action.safe ? '' : csrfField(csrf)}${action.params.map((p) => field(p, state)).join('\n')}
 <div class="buttons"><button type="submit" id="run-button" class="primary">Run</button><button type="button" id="cancel-button" hidden>Cancel</button></div>
 </form>`;
 }
 
 /** The confirmation step for actions with `confirm:`, carrying the parameters as they were given. */
-export function confirmForm(action: Action, values: Record<string, unknown>): string {
+export function confirmForm(action: Action, values: Record<string, unknown>, csrf?: string): string {
   const hidden = Object.entries(values)
     .filter(([name, value]) => !name.startsWith('_') && typeof value === 'string')
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value as string)}">`)
     .join('');
   return `<form method="post" action="/actions/${escapeHtml(action.id)}" class="confirm">
 <p class="question">${escapeHtml(action.confirm ?? '')}</p>
-${hidden}<input type="hidden" name="_confirm" value="yes">
+${hidden}${csrfField(csrf)}<input type="hidden" name="_confirm" value="yes">
 <div class="buttons"><button type="submit" class="primary danger" autofocus>Yes, run it</button><a class="button" href="/actions/${escapeHtml(action.id)}">Cancel</a></div>
 </form>`;
 }

@@ -10,6 +10,15 @@ export interface PageOptions {
   charts?: boolean;
   /** Links above the title, from the dashboard down. */
   trail?: { href: string; label: string }[];
+  /** The signed-in person, shown with a sign-out button. */
+  user?: string;
+  /** Token for state-changing requests made with the session cookie (forms and the script). */
+  csrf?: string;
+}
+
+/** The hidden form field that carries the CSRF token, when there is one. */
+export function csrfField(token: string | undefined): string {
+  return token === undefined ? '' : `<input type="hidden" name="_csrf" value="${escapeHtml(token)}">`;
 }
 
 /** A complete Porthole page: no inline script or style (see the CSP in server.ts). */
@@ -18,6 +27,10 @@ export function page(title: string, body: string, options: PageOptions = {}): st
     .map((link) => `<a href="${escapeHtml(link.href)}">${escapeHtml(link.label)}</a>`)
     .join('<span aria-hidden="true"> / </span>');
   const charts = options.charts ? '\n<script src="/static/vendor/chart.umd.min.js" defer></script>' : '';
+  const csrfMeta = options.csrf === undefined ? '' : `\n<meta name="csrf-token" content="${escapeHtml(options.csrf)}">`;
+  const account = options.user === undefined
+    ? ''
+    : `<form class="account" method="post" action="/logout"><span>${escapeHtml(options.user)}</span>${csrfField(options.csrf)}<button type="submit">Sign out</button></form>`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -25,11 +38,11 @@ export function page(title: string, body: string, options: PageOptions = {}): st
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · Porthole</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/static/porthole.css">${charts}
+<link rel="stylesheet" href="/static/porthole.css">${csrfMeta}${charts}
 <script src="/static/porthole.js" defer></script>
 </head>
 <body>
-<header class="top"><nav aria-label="Breadcrumb">${trail}</nav></header>
+<header class="top"><div class="bar"><nav aria-label="Breadcrumb">${trail}</nav>${account}</div></header>
 <main id="main">
 ${body}
 </main>

@@ -5,6 +5,8 @@ import { negotiate, type Format } from '../negotiate.js';
 import { paramsFromBody, paramsFromUrl } from '../params-input.js';
 import { runAndRespond } from '../run-request.js';
 import { sendMethodNotAllowed } from './api.js';
+import { ensureMayRun, may } from '../access-check.js';
+import { sendNotFound } from '../errors.js';
 
 const SUFFIXES: Record<string, Format> = { '.json': 'json', '.csv': 'csv', '.txt': 'text', '.html': 'html' };
 
@@ -26,10 +28,13 @@ export const aliasRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { a
 
   function register(action: Action, url: string, format: Format | undefined): void {
     fastify.get(url, async (request, reply) => {
+      if (!may(app, request, action, 'view')) return sendNotFound(request, reply);
       if (!action.safe) return sendMethodNotAllowed(request, reply, action);
       return runAndRespond(app, request, reply, action, paramsFromUrl(request.url, app.config.server.maxParams), format ?? negotiate(request.raw, 'text'));
     });
     fastify.post(url, async (request: FastifyRequest, reply) => {
+      if (!may(app, request, action, 'view')) return sendNotFound(request, reply);
+      if (!ensureMayRun(app, request, reply, action)) return reply;
       const isForm = String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
       const raw = paramsFromBody(request.body, isForm, app.config.server.maxParams);
       return runAndRespond(app, request, reply, action, raw, format ?? negotiate(request.raw, 'text'));

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Action } from '../../core/action.js';
 import { PortholeError } from '../../core/errors.js';
 import { actionInfo } from '../action-info.js';
+import { ensureMayRun, visibleAction, visibleActions } from '../access-check.js';
 import type { App } from '../app.js';
 import { sendError, sendNotFound } from '../errors.js';
 import { negotiate, type Format } from '../negotiate.js';
@@ -14,11 +15,6 @@ const SUFFIXES: Record<string, Format> = { '': 'json', '.json': 'json', '.csv': 
 
 type ActionRequest = FastifyRequest<{ Params: { id: string } }>;
 type RunRequest = FastifyRequest<{ Params: { id: string; run: string } }>;
-
-/** The action named in the URL, or the same 404 as any unknown URL. */
-export function findAction(app: App, id: string): Action | undefined {
-  return app.config.actions.get(id);
-}
 
 export function isRunId(text: string): boolean {
   return RUN_ID.test(text);
@@ -35,16 +31,16 @@ export function sendMethodNotAllowed(request: FastifyRequest, reply: FastifyRepl
 }
 
 export const apiRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app }) => {
-  fastify.get('/api/actions', async () => ({ actions: [...app.config.actions.values()].map(actionInfo) }));
+  fastify.get('/api/actions', async (request) => ({ actions: visibleActions(app, request).map(actionInfo) }));
 
   fastify.get('/api/actions/:id', async (request: ActionRequest, reply) => {
-    const action = findAction(app, request.params.id);
+    const action = visibleAction(app, request, request.params.id);
     return action ? actionInfo(action) : sendNotFound(request, reply);
   });
 
   for (const [suffix, format] of Object.entries(SUFFIXES)) {
     fastify.get(`/api/actions/:id/result${suffix}`, async (request: ActionRequest, reply) => {
-      const action = findAction(app, request.params.id);
+      const action = visibleAction(app, request, request.params.id);
       if (!action) return sendNotFound(request, reply);
       if (!action.safe) return sendMethodNotAllowed(request, reply, action);
       const chosen = suffix === '' ? negotiate(request.raw, 'json') : format;
@@ -53,8 +49,9 @@ export const apiRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app
   }
 
   fastify.post('/api/actions/:id/runs', async (request: FastifyRequest<{ Params: { id: string }; Querystring: { wait?: string } }>, reply) => {
-    const action = findAction(app, request.params.id);
+    const action = visibleAction(app, request, request.params.id);
     if (!action) return sendNotFound(request, reply);
+    if (!ensureMayRun(app, request, reply, action)) return reply;
     const isForm = String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
     const raw = paramsFromBody(request.body, isForm, app.config.server.maxParams);
     if (request.query.wait === 'false' || request.query.wait === '0') {
@@ -66,7 +63,7 @@ export const apiRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app
   });
 
   fastify.get('/api/actions/:id/runs', async (request: FastifyRequest<{ Params: { id: string }; Querystring: { limit?: string; before?: string } }>, reply) => {
-    const action = findAction(app, request.params.id);
+    const action = visibleAction(app, request, request.params.id);
     if (!action) return sendNotFound(request, reply);
     const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
@@ -74,28 +71,28 @@ export const apiRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app
     }
     const before = request.query.before;
     if (before !== undefined && Number.isNaN(Date.parse(before))) throw new PortholeError('PARAMS_INVALID', 'before must be an ISO 8601 time');
-    const records = await app.history.list(action.id, { limit, ...(before ? { before: new Date(before).toISOString() } : {}) });
+    const records = await app.store.history.list(action.id, { limit, ...(before ? { before: new Date(before).toISOString() } : {}) });
     return { runs: records.map((r) => ({ ...r, status: app.executor.get(r.id)?.status ?? r.status })) };
   });
 
   fastify.get('/api/actions/:id/runs/:run', async (request: RunRequest, reply) => {
-    const action = findAction(app, request.params.id);
+    const action = visibleAction(app, request, request.params.id);
     if (!action || !isRunId(request.params.run)) return sendNotFound(request, reply);
     const active = app.executor.get(request.params.run);
     if (active && active.action.id === action.id && active.status !== 'finished') {
       const self = `/api/actions/${action.id}/runs/${active.id}`;
       return { id: active.id, actionId: action.id, status: active.status, queuedAt: active.queuedAt.toISOString(), links: { self, events: `${self}/events` } };
     }
-    const record = await app.history.get(request.params.run);
+    const record = await app.store.history.get(request.params.run);
     return record && record.actionId === action.id ? record : sendNotFound(request, reply);
   });
 
   for (const [suffix, format] of Object.entries(SUFFIXES)) {
     if (suffix === '') continue;
     fastify.get(`/api/actions/:id/runs/:run/result${suffix}`, async (request: RunRequest, reply) => {
-      const action = findAction(app, request.params.id);
+      const action = visibleAction(app, request, request.params.id);
       if (!action || !isRunId(request.params.run)) return sendNotFound(request, reply);
-      const record = await app.history.get(request.params.run);
+      const record = await app.store.history.get(request.params.run);
       if (!record?.result || record.actionId !== action.id) return sendNotFound(request, reply);
       void reply.header('content-disposition', `attachment; filename="${action.id}-${record.id.slice(0, 8)}${suffix}"`);
       return sendStoredResult(reply, { id: record.id, action }, record.result, format);
@@ -103,15 +100,16 @@ export const apiRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app
   }
 
   fastify.delete('/api/actions/:id/runs/:run', async (request: RunRequest, reply) => {
-    const action = findAction(app, request.params.id);
+    const action = visibleAction(app, request, request.params.id);
     if (!action || !isRunId(request.params.run)) return sendNotFound(request, reply);
     const active = app.executor.get(request.params.run);
     if (active && active.action.id === action.id && active.status !== 'finished') {
+      if (!ensureMayRun(app, request, reply, action)) return reply;
       active.cancel();
       request.log.info({ runId: active.id, action: action.id, ip: request.clientIp }, 'run cancelled');
       return reply.code(202).send({ id: active.id, status: 'cancelling' });
     }
-    const record = await app.history.get(request.params.run);
+    const record = await app.store.history.get(request.params.run);
     if (!record || record.actionId !== action.id) return sendNotFound(request, reply);
     return sendError(request, reply, { status: 409, code: 'ALREADY_FINISHED', message: 'the run has already finished' });
   });

@@ -3,7 +3,8 @@ import type { RunResult } from '../../core/result.js';
 import type { RunEvent } from '../../core/run.js';
 import type { App } from '../app.js';
 import { sendNotFound } from '../errors.js';
-import { findAction, isRunId } from './api.js';
+import { isRunId } from './api.js';
+import { visibleAction } from '../access-check.js';
 
 /** A viewer that lets this much pile up unread is dropped rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -39,11 +40,11 @@ function storedEvents(result: RunResult): RunEvent[] {
 
 export const streamRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app }) => {
   fastify.get('/api/actions/:id/runs/:run/events', async (request: FastifyRequest<{ Params: { id: string; run: string } }>, reply) => {
-    const action = findAction(app, request.params.id);
+    const action = visibleAction(app, request, request.params.id);
     if (!action || !isRunId(request.params.run)) return sendNotFound(request, reply);
     const active = app.executor.get(request.params.run);
     const live = active && active.action.id === action.id ? active : undefined;
-    const record = live ? undefined : await app.history.get(request.params.run);
+    const record = live ? undefined : await app.store.history.get(request.params.run);
     if (!live && (!record || record.actionId !== action.id || !record.result)) return sendNotFound(request, reply);
 
     reply.hijack();

@@ -1,0 +1,136 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import { IdentityResolver, passwordFingerprint } from '../access/identity.js';
+import { LoginThrottle } from '../access/login-throttle.js';
+import type { AuthConfig } from '../config/schema.js';
+import type { Config } from '../config/load.js';
+import type { Store } from '../store/open.js';
+import { sendError } from './errors.js';
+import { negotiate } from './negotiate.js';
+
+/** Who signed in, as the login flows hand it over to start a session. */
+export interface SignedIn {
+  user: string;
+  groups: string[];
+  via: 'password' | 'oidc';
+}
+
+/** The pieces of identity the routes use; present only with an auth: section. */
+export interface AuthRuntime {
+  config: AuthConfig;
+  identity: IdentityResolver;
+  throttle: LoginThrottle;
+  startSession(request: FastifyRequest, reply: FastifyReply, who: SignedIn): void;
+  endSession(request: FastifyRequest, reply: FastifyReply): void;
+}
+
+/** Routes anyone past the network gate may reach without signing in: the login flow and its assets. */
+const PUBLIC = [/^\/login(\?|$)/, /^\/auth\/oidc\/(start|callback)(\?|$)/, /^\/static\//];
+
+export function isPublic(url: string): boolean {
+  return PUBLIC.some((pattern) => pattern.test(url));
+}
+
+/** Cookies are Secure when the browser reached us over TLS (directly, or through a trusted proxy that says so). */
+function overTls(request: FastifyRequest, trustedProxy: boolean): boolean {
+  if ((request.raw.socket as { encrypted?: boolean }).encrypted) return true;
+  return trustedProxy && request.headers['x-forwarded-proto'] === 'https';
+}
+
+/** Only a local path may follow a login, so the login page cannot send people elsewhere. */
+export function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
+}
+
+/**
+ * Identity for every request: cookies, CSRF protection for cookie sessions, the principal
+ * decided right after the network gate, and sign-in required everywhere but the login flow.
+ */
+export async function registerAuth(fastify: FastifyInstance, config: Config, store: Store, isTrustedProxy: (peer: string | undefined) => boolean): Promise<AuthRuntime | undefined> {
+  const auth = config.auth;
+  fastify.decorateRequest('principal', undefined as never);
+  if (!auth) {
+    fastify.addHook('onRequest', async (request) => {
+      request.principal = { kind: 'anonymous', ip: request.clientIp };
+    });
+    return undefined;
+  }
+
+  await fastify.register(cookie);
+  await fastify.register(csrf, {
+    cookieKey: '_porthole_csrf',
+    cookieOpts: { httpOnly: true, sameSite: 'strict', path: '/', signed: false },
+    getToken: (request) => {
+      const header = request.headers['x-csrf-token'];
+      if (typeof header === 'string') return header;
+      const body = request.body as Record<string, unknown> | undefined;
+      return typeof body?._csrf === 'string' ? body._csrf : undefined;
+    },
+  });
+
+  const identity = new IdentityResolver(auth, config.network.trustedProxies, store);
+  const throttle = new LoginThrottle(auth.throttle.maxFailures, auth.throttle.window);
+  const cookieName = auth.session.cookieName;
+  const cookieOptions = (request: FastifyRequest) => ({
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    path: '/',
+    secure: overTls(request, isTrustedProxy(request.raw.socket.remoteAddress)),
+  });
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    const result = identity.resolve({
+      ip: request.clientIp,
+      peer: request.raw.socket.remoteAddress,
+      headers: request.headers,
+      sessionId: request.cookies[cookieName],
+    });
+    if ('invalidToken' in result) {
+      request.principal = { kind: 'anonymous', ip: request.clientIp };
+      void reply.header('www-authenticate', 'Bearer error="invalid_token"');
+      return sendError(request, reply, { status: 401, code: 'INVALID_TOKEN', message: 'the API token is not valid: unknown, revoked or expired' });
+    }
+    request.principal = result.principal;
+    if (result.principal.kind === 'user' || isPublic(request.url)) return;
+    if (negotiate(request.raw, request.url.startsWith('/api/') ? 'json' : 'text') === 'html' && request.method === 'GET') {
+      return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
+    }
+    void reply.header('www-authenticate', 'Bearer');
+    return sendError(request, reply, { status: 401, code: 'SIGN_IN_REQUIRED', message: 'sign in first: send an API token as "Authorization: Bearer …" or use the login page' });
+  });
+
+  // A cookie is sent by the browser whatever page asked; state changes through one need our token.
+  fastify.addHook('preHandler', (request, reply, done) => {
+    const usesCookie = request.principal.kind === 'user' && request.principal.via === 'session';
+    const changes = !['GET', 'HEAD', 'OPTIONS'].includes(request.method);
+    if ((usesCookie || request.url.startsWith('/login')) && changes) return fastify.csrfProtection(request, reply, done);
+    done();
+  });
+
+  return {
+    config: auth,
+    identity,
+    throttle,
+    startSession(request, reply, who) {
+      const old = request.cookies[cookieName];
+      if (old) store.sessions.delete(old);
+      const now = Date.now();
+      const id = store.sessions.create({
+        ...who,
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: now + auth.session.absoluteTimeout,
+        fingerprint: who.via === 'password' ? passwordFingerprint(auth.users[who.user]?.passwordHash) : '',
+      });
+      void reply.setCookie(cookieName, id, { ...cookieOptions(request), maxAge: Math.floor(auth.session.absoluteTimeout / 1000) });
+      store.audit.record({ event: 'login', user: who.user, ip: request.clientIp, detail: who.via });
+    },
+    endSession(request, reply) {
+      const id = request.cookies[cookieName];
+      if (id) store.sessions.delete(id);
+      void reply.clearCookie(cookieName, cookieOptions(request));
+      if (request.principal.kind === 'user') store.audit.record({ event: 'logout', user: request.principal.user, ip: request.clientIp });
+    },
+  };
+}
