@@ -7,6 +7,10 @@ import { summarize } from './check.js';
 import { EXIT } from './exit-codes.js';
 import { runAction, type OutputFormat } from './run.js';
 import { serve } from './serve.js';
+import { hashPasswordCommand } from './hash-password.js';
+import { createToken, listTokens, revokeToken } from './tokens.js';
+import { auditCommand, type AuditOptions } from './audit.js';
+import { explainCommand } from './explain.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -65,6 +69,81 @@ program
     const config = await load(opts.config);
     if (typeof config === 'number') return void (process.exitCode = config);
     process.exitCode = await runAction(config, actionId, { params: opts.param, format: opts.format });
+  });
+
+program
+  .command('hash-password')
+  .description('read a password (not echoed) and print its hash for auth.users')
+  .action(async () => {
+    process.exitCode = await hashPasswordCommand();
+  });
+
+const token = program.command('token').description('API tokens for scripts and monitoring');
+token
+  .command('create')
+  .description('create a token; it is printed once and only its hash is kept')
+  .addOption(configOption())
+  .requiredOption('-u, --user <user>', 'the user the token acts as')
+  .requiredOption('-n, --name <name>', 'a name to tell it apart')
+  .option('-e, --expires <duration>', 'lifetime, e.g. 30d')
+  .action(async (opts: { config?: string; user: string; name: string; expires?: string }) => {
+    const config = await load(opts.config);
+    if (typeof config === 'number') return void (process.exitCode = config);
+    process.exitCode = createToken(config, opts.user, opts.name, opts.expires);
+  });
+token
+  .command('list')
+  .description('list tokens (never their secrets)')
+  .addOption(configOption())
+  .option('-u, --user <user>', 'only this user\'s')
+  .action(async (opts: { config?: string; user?: string }) => {
+    const config = await load(opts.config);
+    if (typeof config === 'number') return void (process.exitCode = config);
+    process.exitCode = listTokens(config, opts.user);
+  });
+token
+  .command('revoke')
+  .description('revoke a token by id, or by --user and --name')
+  .addOption(configOption())
+  .argument('[id]', 'token id (from token list)')
+  .option('-u, --user <user>')
+  .option('-n, --name <name>')
+  .action(async (id: string | undefined, opts: { config?: string; user?: string; name?: string }) => {
+    const config = await load(opts.config);
+    if (typeof config === 'number') return void (process.exitCode = config);
+    if (id === undefined && (opts.user === undefined || opts.name === undefined)) {
+      console.error('porthole: give a token id, or --user and --name');
+      return void (process.exitCode = EXIT.usage);
+    }
+    process.exitCode = revokeToken(config, id !== undefined ? { id } : { user: opts.user!, name: opts.name! });
+  });
+
+program
+  .command('audit')
+  .description('show the audit log: logins, token use, runs, refusals')
+  .addOption(configOption())
+  .option('-u, --user <user>')
+  .option('-a, --action <action>')
+  .option('-s, --since <duration>', 'only the last ..., e.g. 1d')
+  .option('--limit <n>', 'most events to show', '100')
+  .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'csv']).default('text'))
+  .action(async (opts: AuditOptions & { config?: string }) => {
+    const config = await load(opts.config);
+    if (typeof config === 'number') return void (process.exitCode = config);
+    process.exitCode = auditCommand(config, opts);
+  });
+
+program
+  .command('explain')
+  .description('say whether a user may view and run an action, and which rule decided')
+  .addOption(configOption())
+  .requiredOption('-u, --user <user>')
+  .requiredOption('-a, --action <action>')
+  .option('-g, --groups <groups>', 'comma-separated groups (for users from single sign-on or a proxy)')
+  .action(async (opts: { config?: string; user: string; action: string; groups?: string }) => {
+    const config = await load(opts.config);
+    if (typeof config === 'number') return void (process.exitCode = config);
+    process.exitCode = explainCommand(config, opts.user, opts.action, opts.groups);
   });
 
 await program.parseAsync(process.argv);

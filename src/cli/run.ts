@@ -8,7 +8,7 @@ import { resultToCsv } from '../http/renderers/csv.js';
 import { tableToText } from '../http/renderers/text-table.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { openStore, type Store } from '../store/open.js';
-import { historyRecorder } from '../store/recorder.js';
+import { auditRecorder, historyRecorder } from '../store/recorder.js';
 
 export type OutputFormat = 'text' | 'json' | 'csv';
 
@@ -48,7 +48,7 @@ export async function runAction(config: Config, actionId: string, options: RunOp
     datasource: (name) => datasources.get(name),
     limits: config.limits,
     secrets: config.secrets,
-    observers: store ? [historyRecorder(store.history)] : [],
+    observers: store ? [historyRecorder(store.history), auditRecorder(store.audit)] : [],
     onObserverError: (error) => console.error(`porthole: warning: the run could not be recorded in history: ${(error as Error).message}`),
   });
   try {

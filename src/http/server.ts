@@ -11,6 +11,7 @@ import type { App } from './app.js';
 import { AddressList } from '../access/address-list.js';
 import { registerAuth } from './auth.js';
 import { loginRoutes } from './routes/login.js';
+import { adminRoutes } from './routes/admin.js';
 import { sendError, sendForbidden, sendNotFound, toErrorBody } from './errors.js';
 import { aliasRoutes } from './routes/aliases.js';
 import { apiRoutes } from './routes/api.js';
@@ -102,6 +103,7 @@ export async function buildServer(app: App, logger: FastifyServerOptions['logger
   });
 
   await fastify.register(loginRoutes, { app });
+  await fastify.register(adminRoutes, { app });
   await fastify.register(healthRoutes, { app });
   await fastify.register(apiRoutes, { app });
   await fastify.register(streamRoutes, { app });

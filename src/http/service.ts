@@ -6,7 +6,7 @@ import { maskedValues } from '../core/params.js';
 import { Datasources } from '../datasources/create.js';
 import { killAllRunningGroups } from '../runners/process-group.js';
 import { openStore } from '../store/open.js';
-import { historyRecorder } from '../store/recorder.js';
+import { auditRecorder, historyRecorder } from '../store/recorder.js';
 import type { App } from './app.js';
 import { buildServer } from './server.js';
 
@@ -47,7 +47,7 @@ export async function createService(config: Config, logger: FastifyServerOptions
     datasource: (name) => datasources.get(name),
     limits: config.limits,
     secrets: config.secrets,
-    observers: [historyRecorder(history), runLog],
+    observers: [historyRecorder(history), auditRecorder(store.audit), runLog],
     onObserverError: (error) => log().error({ err: error }, 'recording a run failed'),
   });
 
