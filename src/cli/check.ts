@@ -22,6 +22,18 @@ export function summarize(config: Config): string {
   lines.push(`  network allow: ${config.network.allow.length > 0 ? config.network.allow.join(', ') : 'nobody (empty list)'}`);
   lines.push(`  trusted proxies: ${config.network.trustedProxies.length > 0 ? config.network.trustedProxies.join(', ') : 'none'}`);
   lines.push(`  denied requests get: ${config.network.deny}`);
+  const auth = config.auth;
+  if (!auth) lines.push('  auth: none (the network allowlist alone decides who may view and run)');
+  else {
+    const ways = [
+      `${Object.keys(auth.users).length} local user(s)`,
+      ...(auth.oidc ? [`single sign-on via ${auth.oidc.issuer}`] : []),
+      ...(auth.trustedHeader ? [`identity header ${auth.trustedHeader.user} from trusted proxies`] : []),
+    ];
+    lines.push(`  auth: ${ways.join(', ')}; admins: ${[...auth.admins.users, ...auth.admins.groups.map((g) => `group ${g}`)].join(', ') || 'none'}`);
+    const open = actions.filter((a) => !a.allow).map((a) => a.id);
+    if (open.length > 0) lines.push(`  actions only admins can use (no allow:): ${open.join(', ')}`);
+  }
   for (const warning of config.warnings) lines.push(formatIssue(warning));
   return config.secrets.redact(lines.join('\n'));
 }

@@ -32,7 +32,8 @@ export async function serve(config: Config, listen: string | undefined): Promise
 
   await service.fastify.listen({ host: address.host, port: address.port });
   log.info({ config: config.file, actions: config.actions.size, allow: config.network.allow }, 'porthole is serving');
-  log.info('no auth: section: access is decided by the network allowlist alone');
+  if (config.auth) log.info({ users: Object.keys(config.auth.users).length, oidc: config.auth.oidc !== undefined, trustedHeader: config.auth.trustedHeader !== undefined }, 'sign-in required on every route but the login flow');
+  else log.warn('no auth: section: anyone the network allowlist admits may view and run every action');
   for (const warning of config.warnings) log.warn({ key: warning.key, line: warning.line }, warning.message);
 
   await new Promise<void>((resolve) => {

@@ -54,8 +54,14 @@ export async function createService(config: Config, logger: FastifyServerOptions
   const app: App = { config, gate: new NetworkGate(config.network), executor, datasources, store };
   const fastify = await buildServer(app, logger);
 
-  await history.prune();
-  const pruner = setInterval(() => void history.prune().catch((error: unknown) => log().error({ err: error }, 'pruning history failed')), PRUNE_EVERY_MS);
+  // History, the audit log and expired sessions are kept as long as history.maxAge says.
+  const prune = async () => {
+    await history.prune();
+    store.audit.prune(new Date(Date.now() - config.history.maxAge).toISOString());
+    if (config.auth) store.sessions.prune(config.auth.session.idleTimeout);
+  };
+  await prune();
+  const pruner = setInterval(() => void prune().catch((error: unknown) => log().error({ err: error }, 'pruning the store failed')), PRUNE_EVERY_MS);
   pruner.unref();
 
   let closing: Promise<void> | undefined;
