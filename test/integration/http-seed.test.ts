@@ -1,40 +1,24 @@
 import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { createService, type Service } from '../../src/http/service.js';
-import { ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/config.js';
 import { request } from '../helpers/server.js';
 import { requireService } from '../helpers/services.js';
+import { SEED_EXAMPLE, setUpSeed } from '../helpers/seed.js';
 
 const available = await requireService('mariadb');
-const EXAMPLE = path.join(ROOT, 'examples/task-status');
-const password = `flask-${randomBytes(6).toString('hex')}`;
-
-async function setUpSeed(): Promise<void> {
-  const admin = await mysql.createConnection({ host: '127.0.0.1', user: 'root', multipleStatements: true });
-  try {
-    await admin.query(readFileSync(path.join(EXAMPLE, 'schema.sql'), 'utf8'));
-    for (const host of ['localhost', '127.0.0.1']) {
-      await admin.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', ['flaskuser', host, password]);
-      await admin.query('ALTER USER ?@? IDENTIFIED BY ?', ['flaskuser', host, password]);
-      await admin.query('GRANT SELECT ON flasktest.* TO ?@?', ['flaskuser', host]);
-    }
-  } finally {
-    await admin.end();
-  }
-}
+const EXAMPLE = SEED_EXAMPLE;
+let password = '';
 
 describe.skipIf(!available)('the seed over HTTP: GET /status/ from MariaDB', () => {
   let service: Service;
   let port: number;
 
   beforeAll(async () => {
-    await setUpSeed();
+    password = await setUpSeed();
     // The example exactly as shipped, with its data directory moved out of the repository.
     const text = readFileSync(path.join(EXAMPLE, 'porthole.yaml'), 'utf8') + `\ndataDir: ${tempDir()}\n`;
     const config = parseConfig(text, path.join(EXAMPLE, 'porthole.yaml'), { TASKS_DB_PASSWORD: password });

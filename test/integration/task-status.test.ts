@@ -1,32 +1,17 @@
-import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import mysql from 'mysql2/promise';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, porthole } from '../helpers/cli.js';
+import { porthole } from '../helpers/cli.js';
 import { requireService } from '../helpers/services.js';
+import { SEED_EXAMPLE, setUpSeed } from '../helpers/seed.js';
 
 const available = await requireService('mariadb');
-const EXAMPLE = path.join(ROOT, 'examples/task-status');
-const password = `flask-${randomBytes(6).toString('hex')}`;
-
-/** Sets up the seed's database and user exactly as examples/task-status/README.md says. */
-async function setUpSeed(): Promise<void> {
-  const admin = await mysql.createConnection({ host: '127.0.0.1', user: 'root', multipleStatements: true });
-  try {
-    await admin.query(readFileSync(path.join(EXAMPLE, 'schema.sql'), 'utf8'));
-    for (const host of ['localhost', '127.0.0.1']) {
-      await admin.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', ['flaskuser', host, password]);
-      await admin.query('ALTER USER ?@? IDENTIFIED BY ?', ['flaskuser', host, password]);
-      await admin.query('GRANT SELECT ON flasktest.* TO ?@?', ['flaskuser', host]);
-    }
-  } finally {
-    await admin.end();
-  }
-}
+const EXAMPLE = SEED_EXAMPLE;
+let password = '';
 
 describe.skipIf(!available)('examples/task-status: the seed on MariaDB', () => {
-  beforeAll(setUpSeed);
+  beforeAll(async () => {
+    password = await setUpSeed();
+  });
 
   it('check accepts the example without printing the password', async () => {
     const out = await porthole(['check', '-c', path.join(EXAMPLE, 'porthole.yaml')], { env: { TASKS_DB_PASSWORD: password } });
