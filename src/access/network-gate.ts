@@ -24,6 +24,11 @@ export class NetworkGate {
     return { ip, allowed: this.allow.contains(ip) };
   }
 
+  /** Whether the TCP peer is one of the configured trusted proxies (whose headers may be believed). */
+  isTrustedProxy(peer: string | undefined): boolean {
+    return this.proxies.contains(peer);
+  }
+
   get denyStatus(): 403 | 404 {
     return this.network.deny;
   }

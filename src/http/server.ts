@@ -8,7 +8,6 @@ import compress from '@fastify/compress';
 import { createRequire } from 'node:module';
 import { isCrossSite } from '../access/same-origin.js';
 import type { App } from './app.js';
-import { AddressList } from '../access/address-list.js';
 import { registerAuth } from './auth.js';
 import { loginRoutes } from './routes/login.js';
 import { adminRoutes } from './routes/admin.js';
@@ -30,7 +29,6 @@ const CHART_DIR = path.dirname(createRequire(import.meta.url).resolve('chart.js'
  */
 export async function buildServer(app: App, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
   const { server } = app.config;
-  const trustedProxies = new AddressList(app.config.network.trustedProxies);
   const fastify = Fastify({
     logger,
     // One line per request is written by the onResponse hook below, with the gate's client IP.
@@ -85,7 +83,7 @@ export async function buildServer(app: App, logger: FastifyServerOptions['logger
     );
   });
 
-  app.auth = await registerAuth(fastify, app.config, app.store, (peer) => trustedProxies.contains(peer));
+  app.auth = await registerAuth(fastify, app.config, app.store, (peer) => app.gate.isTrustedProxy(peer));
 
   // Bodies are JSON or HTML forms. Plain text is what another site can send without a preflight: refuse it.
   fastify.removeContentTypeParser('text/plain');
@@ -103,6 +101,7 @@ export async function buildServer(app: App, logger: FastifyServerOptions['logger
   });
 
   await fastify.register(loginRoutes, { app });
+  await fastify.register((await import('./routes/oidc.js')).oidcRoutes, { app });
   await fastify.register(adminRoutes, { app });
   await fastify.register(healthRoutes, { app });
   await fastify.register(apiRoutes, { app });
