@@ -10,6 +10,7 @@ import { isCrossSite } from '../access/same-origin.js';
 import type { App } from './app.js';
 import { registerAuth } from './auth.js';
 import { loginRoutes } from './routes/login.js';
+import { oidcRoutes } from './routes/oidc.js';
 import { adminRoutes } from './routes/admin.js';
 import { sendError, sendForbidden, sendNotFound, toErrorBody } from './errors.js';
 import { aliasRoutes } from './routes/aliases.js';
@@ -101,7 +102,7 @@ export async function buildServer(app: App, logger: FastifyServerOptions['logger
   });
 
   await fastify.register(loginRoutes, { app });
-  await fastify.register((await import('./routes/oidc.js')).oidcRoutes, { app });
+  await fastify.register(oidcRoutes, { app });
   await fastify.register(adminRoutes, { app });
   await fastify.register(healthRoutes, { app });
   await fastify.register(apiRoutes, { app });
