@@ -1,6 +1,7 @@
 /**
- * Counts failed logins per user name and per address within a window. Bounded: the oldest
- * keys are forgotten first, so a flood of made-up names cannot grow memory without end.
+ * Counts failed logins per user name and per address within a window. Bounded: each key
+ * keeps only its last `maxFailures` times, and the oldest keys are forgotten first, so a
+ * flood of attempts or made-up names cannot grow memory or cost.
  */
 const MAX_KEYS = 10_000;
 
@@ -14,22 +15,33 @@ export class LoginThrottle {
 
   /** Milliseconds until another attempt is allowed for this user or address; 0 when allowed now. */
   retryAfter(user: string, ip: string | undefined, now = Date.now()): number {
-    return Math.max(this.wait(`user:${user.toLowerCase()}`, now), this.wait(`ip:${ip ?? '?'}`, now));
+    return Math.max(this.wait(userKey(user), now), this.wait(ipKey(ip), now));
   }
 
-  fail(user: string, ip: string | undefined, now = Date.now()): void {
-    for (const key of [`user:${user.toLowerCase()}`, `ip:${ip ?? '?'}`]) {
-      const recent = this.recent(key, now);
-      recent.push(now);
-      this.failures.delete(key);
-      this.failures.set(key, recent);
-    }
+  /**
+   * Counts an attempt as failed before the (slow) password check, so parallel guesses
+   * cannot all slip through; a success takes it back with the returned function.
+   */
+  attempt(user: string, ip: string | undefined, now = Date.now()): () => void {
+    for (const key of [userKey(user), ipKey(ip)]) this.push(key, now);
+    return () => {
+      this.failures.delete(userKey(user));
+      this.remove(ipKey(ip), now);
+    };
+  }
+
+  private push(key: string, now: number): void {
+    const recent = this.recent(key, now);
+    recent.push(now);
+    this.failures.delete(key);
+    this.failures.set(key, recent.slice(-this.maxFailures));
     while (this.failures.size > MAX_KEYS) this.failures.delete(this.failures.keys().next().value!);
   }
 
-  /** A successful login clears the user's count (not the address's: one good account does not unlock guessing others). */
-  succeed(user: string): void {
-    this.failures.delete(`user:${user.toLowerCase()}`);
+  private remove(key: string, time: number): void {
+    const list = this.failures.get(key);
+    const index = list?.lastIndexOf(time) ?? -1;
+    if (list && index >= 0) list.splice(index, 1);
   }
 
   private recent(key: string, now: number): number[] {
@@ -42,3 +54,6 @@ export class LoginThrottle {
     return this.windowMs - (now - recent[recent.length - this.maxFailures]!);
   }
 }
+
+const userKey = (user: string) => `user:${user.toLowerCase()}`;
+const ipKey = (ip: string | undefined) => `ip:${ip ?? '?'}`;

@@ -40,7 +40,8 @@ function overTls(request: FastifyRequest, trustedProxy: boolean): boolean {
 
 /** Only a local path may follow a login, so the login page cannot send people elsewhere. */
 export function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
+  // No "//host", no backslashes, no control characters (browsers drop tabs, turning "/\t/host" into "//host").
+  return typeof next === 'string' && next.length <= 2048 && /^\/(?![/\\])[^\\\u0000-\u001f\u007f]*$/.test(next) ? next : '/';
 }
 
 /**
@@ -60,7 +61,7 @@ export async function registerAuth(fastify: FastifyInstance, config: Config, sto
   await fastify.register(cookie);
   await fastify.register(csrf, {
     cookieKey: '_porthole_csrf',
-    cookieOpts: { httpOnly: true, sameSite: 'strict', path: '/', signed: false },
+    cookieOpts: { httpOnly: true, sameSite: 'strict', path: '/', signed: false, secure: 'auto' },
     getToken: (request) => {
       const header = request.headers['x-csrf-token'];
       if (typeof header === 'string') return header;

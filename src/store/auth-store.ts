@@ -130,7 +130,9 @@ export class TokenStore {
   }
 
   create(user: string, name: string, expiresAt?: Date): { token: string; record: TokenRecord } {
-    const id = randomBytes(9).toString('base64url');
+    let id = randomBytes(9).toString('base64url');
+    // An id starting with "-" would read as an option on the command line (porthole token revoke ID).
+    while (id.startsWith('-')) id = randomBytes(9).toString('base64url');
     const secret = randomBytes(24).toString('base64url');
     const createdAt = new Date().toISOString();
     try {

@@ -47,13 +47,12 @@ export const loginRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { a
       void reply.header('retry-after', String(Math.ceil(wait / 1000)));
       return loginPage(app, reply, next, 429, `Too many failed attempts. Try again in ${Math.ceil(wait / 60_000)} minute(s).`, user);
     }
-    const ok = await verifyPassword(password, auth.config.users[user]?.passwordHash);
-    if (!ok) {
-      auth.throttle.fail(user, ip);
+    const succeeded = auth.throttle.attempt(user, ip);
+    if (!(await verifyPassword(password, auth.config.users[user]?.passwordHash))) {
       app.store.audit.record({ event: 'login-failed', user, ip });
       return loginPage(app, reply, next, 401, FAILED, user);
     }
-    auth.throttle.succeed(user);
+    succeeded();
     auth.startSession(request, reply, { user, groups: auth.identity.groupsOf(user), via: 'password' });
     return reply.redirect(next, 303);
   });
