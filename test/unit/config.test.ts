@@ -240,14 +240,14 @@ describe('every error is reported at once, with file, line and key', () => {
 });
 
 describe('unknown keys', () => {
-  const ACTION_KEYS = 'title, description, path, safe, command, shell, query, env, cwd, params, timeout, maxOutput, maxRows, concurrency, cache, group, refresh, confirm, chart';
+  const ACTION_KEYS = 'title, description, path, safe, command, shell, query, env, cwd, params, timeout, maxOutput, maxRows, concurrency, cache, group, refresh, confirm, chart, allow';
   it.each([
     {
       where: 'top level',
       text: yaml('actions: { a: { command: [uptime] } }', 'listne: 1.2.3.4:80'),
       line: 2,
       key: 'listne',
-      allowed: 'listen, network, defaults, limits, server, dataDir, history, datasources, actions',
+      allowed: 'listen, network, defaults, limits, server, dataDir, history, auth, datasources, actions',
     },
     {
       where: 'an action',
@@ -876,5 +876,27 @@ describe('dashboard and page settings', () => {
   it('warns that confirm has no effect on a safe action', () => {
     const config = load(yaml('actions:', '  c:', '    command: [uptime]', '    safe: true', '    confirm: Sure?'));
     expect(config.warnings).toEqual([expect.objectContaining({ severity: 'warning', key: 'actions.c.confirm' })]);
+  });
+});
+
+describe('auth settings', () => {
+  it('refuses allow: without an auth: section, saying what to add', () => {
+    const found = errors(yaml('actions:', '  c:', '    command: [uptime]', '    allow: { run: { groups: [ops] } }'));
+    expect(found).toEqual([expect.objectContaining({ key: 'actions.c.allow', message: expect.stringContaining('add an auth: section') as string })]);
+  });
+
+  it('refuses a password that is not a hash from porthole hash-password, without echoing it', () => {
+    const found = errors(yaml('auth:', '  users:', '    alice: { passwordHash: "hunter2-plain" }', 'actions: { c: { command: [uptime] } }'));
+    expect(found).toEqual([expect.objectContaining({ key: 'auth.users.alice.passwordHash' })]);
+    expect(JSON.stringify(found)).not.toContain('hunter2');
+  });
+
+  it('fills in session and throttle defaults', () => {
+    const config = load(yaml('auth: {}', 'actions: { c: { command: [uptime] } }'));
+    expect(config.auth).toMatchObject({
+      session: { idleTimeout: 1_800_000, absoluteTimeout: 43_200_000, cookieName: 'porthole_session' },
+      throttle: { maxFailures: 5, window: 900_000 },
+      admins: { users: [], groups: [] },
+    });
   });
 });
