@@ -78,7 +78,7 @@ interface ActionView {
 function actionPage(app: App, request: FastifyRequest, ctx: PageContext, action: Action, view: ActionView): FastifyReply {
   const { values, problems, result, lastRun } = view;
   // A safe action's download runs it again (or takes the cache), whole; history keeps only the start of big results.
-  const query = new URLSearchParams(Object.entries(values).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : []))).toString();
+  const query = new URLSearchParams(Object.entries(values).flatMap(([k, v]): [string, string][] => (typeof v === 'string' ? [[k, v]] : []))).toString();
   const download = result && ((format: 'csv' | 'json') =>
     action.safe ? `/api/actions/${action.id}/result.${format}${query ? `?${query}` : ''}` : `/api/actions/${action.id}/runs/${result.runId}/result.${format}`);
   const last = lastRun
