@@ -304,6 +304,9 @@ export class MysqlDatasource implements Datasource {
     // MariaDB counts seconds (fractions allowed), MySQL milliseconds (SELECT only).
     const limit = mariadb ? `max_statement_time = ${ms / 1000}` : `MAX_EXECUTION_TIME = ${ms}`;
     await conn.query(`SET time_zone = '+00:00', SESSION ${limit}`);
+    // DDL (DROP, ALTER, TRUNCATE) commits the read-only transaction implicitly and runs outside
+    // it; a read-only session refuses it too.
+    if (this.config.readOnly) await conn.query('SET SESSION TRANSACTION READ ONLY');
     this.sessionTimeouts.set(conn.connection, timeoutMs);
   }
 
