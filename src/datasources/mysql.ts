@@ -255,10 +255,25 @@ export class MysqlDatasource implements Datasource {
         settled = true;
         resolve({ columns, rows, truncated: false });
       });
-      command.on('error', (error: unknown) => {
+      const fail = (error: unknown) => {
         if (settled) return;
         settled = true;
+        conn.connection.off('error', lost);
+        conn.connection.off('end', lost);
         reject(error instanceof Error ? error : new Error(String(error)));
+      };
+      // mysql2 tells only the connection, not the running command, when the server goes away.
+      const lost = () => fail(Object.assign(new Error('the connection to the server was lost'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }));
+      conn.connection.once('error', lost);
+      conn.connection.once('end', lost);
+      command.on('error', fail);
+      const settle = () => {
+        conn.connection.off('error', lost);
+        conn.connection.off('end', lost);
+      };
+      command.on('end', settle);
+      command.on('result', () => {
+        if (settled) settle();
       });
     });
   }

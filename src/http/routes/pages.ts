@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Action } from '../../core/action.js';
-import { ParamsInvalidError, type ParamProblem } from '../../core/errors.js';
+import { ParamsInvalidError, PortholeError, type ParamProblem } from '../../core/errors.js';
 import type { RunResult } from '../../core/result.js';
 import type { RunRecord } from '../../store/history.js';
 import type { App } from '../app.js';
@@ -38,8 +38,10 @@ async function cardState(app: App, request: FastifyRequest, action: Action, wait
     const result = await Promise.race([run.result, late]).finally(() => clearTimeout(timer));
     return result ? { kind: 'result', result, finishedAt: (run.finishedAt ?? new Date()).toISOString() } : { kind: 'pending' };
   } catch (error) {
-    // A card whose action needs parameters (or cannot run now) links to its page instead.
+    // A card whose action needs parameters links to its page; one that cannot run now says so
+    // and is fetched again by the script, rather than failing the whole dashboard.
     if (error instanceof ParamsInvalidError) return { kind: 'last-run', record: undefined };
+    if (error instanceof PortholeError && (error.code === 'BUSY' || error.code === 'SHUTTING_DOWN')) return { kind: 'pending' };
     throw error;
   }
 }
