@@ -219,14 +219,15 @@ describe('sessions', () => {
 
   it('idle timeout: activity keeps a session, a pause of the idle time ends it', async () => {
     const dir = tempDir('porthole-idle-');
-    const server = await serve(yaml(dir, { auth: '  session: { idleTimeout: 1s }' }), dir);
+    // Generous against a loaded machine: activity every 300 ms keeps a 2 s idle limit, a 3 s pause ends it.
+    const server = await serve(yaml(dir, { auth: '  session: { idleTimeout: 2s }' }), dir);
     const { jar } = await signedIn(server, 'vera');
     const id = jar.cookies.get(SESSION)!;
     for (let i = 0; i < 3; i++) {
-      await sleep(500);
+      await sleep(300);
       expect((await api(server, '/api/actions', withCookie(id))).status, `request ${i}`).toBe(200);
     }
-    await sleep(1_300);
+    await sleep(3_000);
     expect((await api(server, '/api/actions', withCookie(id))).status).toBe(401);
     const page = await request(server.port, '/actions/thing', { headers: { accept: 'text/html', ...withCookie(id) } });
     expect(page.status).toBe(303);
