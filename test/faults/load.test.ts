@@ -9,18 +9,14 @@
  * PORTHOLE_LOAD_SECONDS to shorten the load phase when iterating locally.
  * autocannon is not a dependency, so the load comes from a bounded pool of fetch workers.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/cli.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
+import { startServeProcess } from '../helpers/serve-process.js';
 import { waitForNoProcess } from '../helpers/processes.js';
 
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const LOAD_SECONDS = Number(process.env.PORTHOLE_LOAD_SECONDS ?? 60);
 const CONNECTIONS = 100;
 const REQUEST_TIMEOUT_MS = 20_000;
@@ -35,14 +31,6 @@ function rss(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
-async function listeningPort(log: () => string): Promise<number> {
-  for (let i = 0; i < 150; i++) {
-    const match = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(log());
-    if (match) return Number(match[1]);
-    await sleep(100);
-  }
-  throw new Error(`server did not start:\n${log()}`);
-}
 
 type Kind = 'cached' | 'uncached' | 'command' | 'dashboard' | 'sse';
 /** Cumulative weights: 30 % cached, 25 % uncached, 20 % command, 20 % dashboard, 5 % SSE. */
@@ -162,20 +150,8 @@ actions:
 `,
       dir,
     );
-    const server = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'src/cli/main.ts'), 'serve', '-c', file], {
-      cwd: dir,
-      env: { PATH: process.env.PATH },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    // Keep only the tail of the log: under load it is long.
-    let log = '';
-    const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000));
-    server.stdout.on('data', keep);
-    server.stderr.on('data', keep);
-    const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
-
+    const { server, port, log, exited } = await startServeProcess(file, dir);
     try {
-      const port = await listeningPort(() => log);
       const base = `http://127.0.0.1:${port}`;
       const pid = server.pid!;
 
@@ -229,7 +205,7 @@ actions:
       expect(after - before, `RSS ${mb(before)} MB before, ${mb(peak)} MB at the end of the load, ${mb(after)} MB after settling`).toBeLessThan(MEMORY_SLACK_BYTES);
 
       server.kill('SIGTERM');
-      expect(await exited, log.slice(-3000)).toBe(0);
+      expect(await exited, log().slice(-3000)).toBe(0);
       expect(await waitForNoProcess('porthole-load-marker', 3000)).toEqual([]);
     } finally {
       if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');

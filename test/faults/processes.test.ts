@@ -3,20 +3,16 @@
  * forks many children, and SIGTERM to `porthole serve` while 100 runs are in flight.
  * Expected: clear outcomes, no orphan process, no lost history record. About 15 s.
  */
-import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/cli.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
+import { startServeProcess } from '../helpers/serve-process.js';
 import { processesMatching, waitForNoProcess } from '../helpers/processes.js';
 import { request, startServer, type Response, type TestServer } from '../helpers/server.js';
 
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** A `sleep` duration no other process on the machine uses: it marks this test's processes in ps. */
 const marker = (whole: number) => `${whole}.${randomInt(100_000, 999_999)}`;
@@ -131,15 +127,6 @@ actions:
   });
 });
 
-/** The port the server chose, read from its "listening" log line. */
-async function listeningPort(log: () => string): Promise<number> {
-  for (let i = 0; i < 150; i++) {
-    const match = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(log());
-    if (match) return Number(match[1]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`server did not start:\n${log()}`);
-}
 
 describe('porthole serve: SIGTERM under load', () => {
   it('with 100 one-second runs in flight: exits 0, leaves no process, and every run answered 200 is recorded as finished', { timeout: 60_000 }, async () => {
@@ -155,18 +142,8 @@ actions:
 `,
       dir,
     );
-    const server = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'src/cli/main.ts'), 'serve', '-c', file], {
-      cwd: dir,
-      env: { PATH: process.env.PATH },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    server.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    server.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
-
+    const { server, port, log, exited } = await startServeProcess(file, dir);
     try {
-      const port = await listeningPort(() => log);
       type Outcome = { res: Response } | { error: string };
       const fire = (): Promise<Outcome> =>
         post(port, 'second').then(
@@ -183,7 +160,7 @@ actions:
       const lateWave = Array.from({ length: 10 }, fire);
       const outcomes = await Promise.all([...firstWave, ...lateWave]);
 
-      expect(await exited, log.slice(-3000)).toBe(0);
+      expect(await exited, log().slice(-3000)).toBe(0);
       expect(await waitForNoProcess(`sleep ${work}`, 3000)).toEqual([]);
 
       const ok = outcomes.flatMap((o) => ('res' in o && o.res.status === 200 ? [o.res] : []));

@@ -1,24 +1,10 @@
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/cli.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
 import { processesMatching } from '../helpers/processes.js';
+import { startServeProcess } from '../helpers/serve-process.js';
 
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-
-/** The port the server chose, read from its "listening" log line. */
-async function listeningPort(log: () => string): Promise<number> {
-  for (let i = 0; i < 150; i++) {
-    const match = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(log());
-    if (match) return Number(match[1]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`server did not start:\n${log()}`);
-}
 
 describe('porthole serve: SIGTERM with runs in flight', () => {
   it('lets short runs finish, stops long ones after the grace period, records both, exits 0 and leaves no process', async () => {
@@ -33,17 +19,7 @@ actions:
 `,
       dir,
     );
-    const server = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'src/cli/main.ts'), 'serve', '-c', file], {
-      cwd: dir,
-      env: { PATH: process.env.PATH },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    server.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    server.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
-
-    const port = await listeningPort(() => log);
+    const { server, port, log, exited } = await startServeProcess(file, dir);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     const start = async (id: string) => {
       const res = await fetch(`http://127.0.0.1:${port}/api/actions/${id}/runs?wait=false`, { method: 'POST' });
@@ -60,7 +36,7 @@ actions:
     expect(Date.now() - stoppedAt).toBeLessThan(8000);
     expect(processesMatching('sleep 63.4242')).toEqual([]);
     expect(processesMatching('sleep 0.8137')).toEqual([]);
-    expect(log).toContain('shutting down');
+    expect(log()).toContain('shutting down');
 
     const db = new Database(path.join(dir, 'data', 'porthole.db'), { readonly: true });
     const outcome = (id: string) => (db.prepare('SELECT status, outcome FROM runs WHERE id = ?').get(id) as { status: string; outcome: string });
