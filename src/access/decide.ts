@@ -11,14 +11,28 @@ export interface Decision {
   rule: string;
 }
 
+// Parsed once per list, not on every check: decide() runs for every action on every request.
+const networkLists = new WeakMap<PrincipalList, AddressList>();
+
+function networksOf(list: PrincipalList): AddressList {
+  let parsed = networkLists.get(list);
+  if (!parsed) networkLists.set(list, (parsed = new AddressList(list.networks)));
+  return parsed;
+}
+
 function matches(list: PrincipalList, principal: Principal): string | undefined {
   if (principal.kind !== 'user') return undefined;
-  if (list.networks.length > 0 && !new AddressList(list.networks).contains(principal.ip)) return undefined;
+  if (list.networks.length > 0 && !networksOf(list).contains(principal.ip)) return undefined;
   const where = list.networks.length > 0 ? ` from ${principal.ip ?? 'an unknown address'}` : '';
   if (list.users.includes('*')) return `users lists "*" (anyone signed in)${where}`;
   if (list.users.includes(principal.user)) return `users lists ${principal.user}${where}`;
   const group = principal.groups.find((g) => list.groups.includes(g));
   return group === undefined ? undefined : `groups lists ${group}, a group of ${principal.user}${where}`;
+}
+
+/** Admins are named by user and group only. */
+function adminList(auth: AuthConfig): PrincipalList {
+  return { ...auth.admins, networks: [] };
 }
 
 /**
@@ -28,7 +42,7 @@ function matches(list: PrincipalList, principal: Principal): string | undefined 
 export function decide(auth: AuthConfig | undefined, principal: Principal, action: Action, need: Need): Decision {
   if (!auth) return { allowed: true, rule: 'no auth: section, so the network allowlist alone decides' };
   if (principal.kind !== 'user') return { allowed: false, rule: 'not signed in' };
-  const admin = matches({ ...auth.admins, networks: [] }, principal);
+  const admin = matches(adminList(auth), principal);
   if (admin) return { allowed: true, rule: `auth.admins: ${admin}` };
   if (!action.allow) return { allowed: false, rule: `action "${action.id}" has no allow: section, so only admins may use it` };
   const run = matches(action.allow.run, principal);
@@ -42,5 +56,5 @@ export function decide(auth: AuthConfig | undefined, principal: Principal, actio
 }
 
 export function isAdmin(auth: AuthConfig | undefined, principal: Principal): boolean {
-  return auth !== undefined && principal.kind === 'user' && matches({ ...auth.admins, networks: [] }, principal) !== undefined;
+  return auth !== undefined && principal.kind === 'user' && matches(adminList(auth), principal) !== undefined;
 }

@@ -3,6 +3,3 @@ export type Principal =
   | { kind: 'anonymous'; ip: string | undefined }
   | { kind: 'user'; ip: string | undefined; user: string; groups: readonly string[]; via: 'session' | 'token' | 'header' };
 
-export function describePrincipal(principal: Principal): string {
-  return principal.kind === 'user' ? principal.user : 'anonymous';
-}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isAddressOrRange } from '../access/address-list.js';
+import { isPasswordHash } from '../access/passwords.js';
 import { DURATION_HELP, SIZE_HELP, parseDuration, parseSize } from './units.js';
 
 /**
@@ -100,7 +101,7 @@ const allow = z.strictObject({
 
 const localUser = z.strictObject({
   /** From `porthole hash-password`. */
-  passwordHash: z.string().regex(/^scrypt\$/, { message: 'expected a hash from `porthole hash-password` (starting scrypt$)' }).optional(),
+  passwordHash: z.string().refine(isPasswordHash, { message: 'expected a hash from `porthole hash-password` (scrypt$N$r$p$salt$hash)' }).optional(),
   groups: z.array(z.string().min(1)).default([]),
   name: z.string().optional(),
 });

@@ -14,7 +14,6 @@ export const ERRORS = {
   SHUTTING_DOWN: 503,
   TIMEOUT: 504,
   CANCELLED: 409,
-  CONFIG_INVALID: 500,
   INTERNAL: 500,
 } as const;
 
@@ -41,10 +40,14 @@ export interface ParamProblem {
 
 export class ParamsInvalidError extends PortholeError {
   readonly problems: readonly ParamProblem[];
+  /** One line saying what went wrong; `message` adds a line per problem. */
+  readonly summary: string;
 
   constructor(actionId: string, problems: readonly ParamProblem[]) {
+    const summary = `invalid parameters for action "${actionId}"`;
     const lines = problems.map((p) => `  ${p.param}: ${p.reason} (allowed: ${p.allowed})`);
-    super('PARAMS_INVALID', `invalid parameters for action "${actionId}":\n${lines.join('\n')}`);
+    super('PARAMS_INVALID', `${summary}:\n${lines.join('\n')}`);
+    this.summary = summary;
     this.problems = problems;
   }
 }

@@ -72,10 +72,6 @@ export class Executor {
     return this.active.get(runId);
   }
 
-  get stats(): { running: number; queued: number; cached: number } {
-    return { running: this.limiter.active, queued: this.limiter.queued, cached: this.cache.size };
-  }
-
   /** Refuses new runs, lets running ones finish for up to `graceMs`, then cancels the rest. */
   async shutdown(graceMs: number): Promise<void> {
     this.closing = true;

@@ -23,7 +23,7 @@ const FRAMEWORK_ERRORS: Record<string, { status: number; message: string }> = {
 
 export function toErrorBody(error: unknown): ErrorBody {
   if (error instanceof ParamsInvalidError) {
-    return { status: 400, code: error.code, message: error.message.split('\n')[0]!.replace(/:$/, ''), problems: error.problems };
+    return { status: 400, code: error.code, message: error.summary, problems: error.problems };
   }
   if (error instanceof PortholeError) return { status: error.statusCode, code: error.code, message: error.message };
   const code = (error as { code?: unknown }).code;

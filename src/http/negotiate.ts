@@ -10,16 +10,8 @@ export const CONTENT_TYPES: Record<Format, string> = {
   text: 'text/plain; charset=utf-8',
 };
 
-const SUFFIXES: Record<string, Format> = { '.json': 'json', '.csv': 'csv', '.txt': 'text', '.html': 'html' };
-
-/** Splits `/api/actions/x/result.csv` into the path without suffix and the format it asks for. */
-export function splitSuffix(path: string): { path: string; format?: Format } {
-  const dot = path.lastIndexOf('.');
-  const slash = path.lastIndexOf('/');
-  if (dot <= slash) return { path };
-  const format = SUFFIXES[path.slice(dot)];
-  return format ? { path: path.slice(0, dot), format } : { path };
-}
+/** The suffixes that pick a format outright: `/status.json`, `/api/actions/x/result.csv`. */
+export const FORMAT_SUFFIXES: Readonly<Record<string, Format>> = { '.json': 'json', '.csv': 'csv', '.txt': 'text', '.html': 'html' };
 
 /**
  * The response format: an explicit suffix or `?format=` wins, then the Accept header.

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { PortholeError } from '../core/errors.js';
 
 /** Raw, unvalidated parameters as they arrived; only validateParams turns them into something runnable. */
@@ -23,7 +24,9 @@ export function paramsFromUrl(url: string, maxParams: number): RawParams {
  * Parameters from a request body: JSON `{"params": {...}}`, or form fields from an HTML form.
  * Anything else is refused with a message saying what to send.
  */
-export function paramsFromBody(body: unknown, isForm: boolean, maxParams: number): RawParams {
+export function paramsFromBody(request: FastifyRequest, maxParams: number): RawParams {
+  const { body } = request;
+  const isForm = String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
   if (body === undefined || body === null || body === '') return {};
   if (typeof body !== 'object' || Array.isArray(body)) {
     throw new PortholeError('PARAMS_INVALID', 'send parameters as a JSON object: {"params": {"name": "value"}}');

@@ -5,6 +5,7 @@ import { hashPassword } from '../../src/access/passwords.js';
 import { porthole } from '../helpers/cli.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
 import { request, startServer, type Response, type TestServer } from '../helpers/server.js';
+import { CookieJar } from '../helpers/cookie-jar.js';
 
 /**
  * Every route × every role: each is allowed or denied exactly as it should be. The
@@ -112,27 +113,6 @@ const CASES: Case[] = ROLES.flatMap((role) =>
 // ---------------------------------------------------------------------------------------------
 // The service, its users and their credentials
 // ---------------------------------------------------------------------------------------------
-
-class CookieJar {
-  private readonly cookies = new Map<string, string>();
-
-  take(res: Response): void {
-    const set = res.headers['set-cookie'] ?? [];
-    for (const line of set) {
-      const [pair = '', ...attributes] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]!) < Date.now()));
-      if (expired || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-}
 
 interface Credentials {
   headers: Record<string, string>;

@@ -7,6 +7,7 @@ import { openDatabase } from '../../src/store/database.js';
 import { porthole } from '../helpers/cli.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
 import { request, startServer, type Response, type TestServer } from '../helpers/server.js';
+import { CookieJar } from '../helpers/cookie-jar.js';
 
 /** Sessions, CSRF, throttling, tokens, trusted headers and the audit log, over real sockets. */
 
@@ -43,26 +44,6 @@ actions:
       who: { type: string, pattern: "[a-z0-9-]+" }
     ${allow}
 `;
-}
-
-class CookieJar {
-  readonly cookies = new Map<string, string>();
-
-  take(res: Response): void {
-    for (const line of res.headers['set-cookie'] ?? []) {
-      const [pair = '', ...attributes] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]!) < Date.now()));
-      if (expired || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
 }
 
 const SESSION = 'porthole_session';

@@ -1,14 +1,13 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Action } from '../../core/action.js';
 import type { App } from '../app.js';
-import { negotiate, type Format } from '../negotiate.js';
+import { FORMAT_SUFFIXES, negotiate, type Format } from '../negotiate.js';
 import { paramsFromBody, paramsFromUrl } from '../params-input.js';
 import { runAndRespond } from '../run-request.js';
 import { sendMethodNotAllowed } from './api.js';
 import { ensureMayRun, may } from '../access-check.js';
 import { sendNotFound } from '../errors.js';
 
-const SUFFIXES: Record<string, Format> = { '.json': 'json', '.csv': 'csv', '.txt': 'text', '.html': 'html' };
 
 /** `/status/` → `/status.json`, `/status.csv`, …; `/report` → `/report.json`, … */
 function suffixed(path: string, suffix: string): string {
@@ -23,7 +22,7 @@ export const aliasRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { a
   for (const action of app.config.actions.values()) {
     if (!action.path) continue;
     register(action, action.path, undefined);
-    for (const [suffix, format] of Object.entries(SUFFIXES)) register(action, suffixed(action.path, suffix), format);
+    for (const [suffix, format] of Object.entries(FORMAT_SUFFIXES)) register(action, suffixed(action.path, suffix), format);
   }
 
   function register(action: Action, url: string, format: Format | undefined): void {
@@ -35,8 +34,7 @@ export const aliasRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { a
     fastify.post(url, async (request: FastifyRequest, reply) => {
       if (!may(app, request, action, 'view')) return sendNotFound(request, reply);
       if (!ensureMayRun(app, request, reply, action)) return reply;
-      const isForm = String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-      const raw = paramsFromBody(request.body, isForm, app.config.server.maxParams);
+      const raw = paramsFromBody(request, app.config.server.maxParams);
       return runAndRespond(app, request, reply, action, raw, format ?? negotiate(request.raw, 'text'));
     });
   }

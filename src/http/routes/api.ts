@@ -5,13 +5,12 @@ import { actionInfo } from '../action-info.js';
 import { ensureMayRun, visibleAction, visibleActions } from '../access-check.js';
 import type { App } from '../app.js';
 import { sendError, sendNotFound } from '../errors.js';
-import { negotiate, type Format } from '../negotiate.js';
+import { FORMAT_SUFFIXES, negotiate } from '../negotiate.js';
 import { paramsFromBody, paramsFromUrl } from '../params-input.js';
 import { runAndRespond, startRun } from '../run-request.js';
 import { sendResult as sendStoredResult } from '../respond.js';
 
 const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const SUFFIXES: Record<string, Format> = { '': 'json', '.json': 'json', '.csv': 'csv', '.txt': 'text', '.html': 'html' };
 
 type ActionRequest = FastifyRequest<{ Params: { id: string } }>;
 type RunRequest = FastifyRequest<{ Params: { id: string; run: string } }>;
@@ -38,13 +37,12 @@ export const apiRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app
     return action ? actionInfo(action) : sendNotFound(request, reply);
   });
 
-  for (const [suffix, format] of Object.entries(SUFFIXES)) {
+  for (const [suffix, format] of Object.entries({ '': undefined, ...FORMAT_SUFFIXES })) {
     fastify.get(`/api/actions/:id/result${suffix}`, async (request: ActionRequest, reply) => {
       const action = visibleAction(app, request, request.params.id);
       if (!action) return sendNotFound(request, reply);
       if (!action.safe) return sendMethodNotAllowed(request, reply, action);
-      const chosen = suffix === '' ? negotiate(request.raw, 'json') : format;
-      return runAndRespond(app, request, reply, action, paramsFromUrl(request.url, app.config.server.maxParams), chosen);
+      return runAndRespond(app, request, reply, action, paramsFromUrl(request.url, app.config.server.maxParams), format ?? negotiate(request.raw, 'json'));
     });
   }
 
@@ -52,8 +50,7 @@ export const apiRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app
     const action = visibleAction(app, request, request.params.id);
     if (!action) return sendNotFound(request, reply);
     if (!ensureMayRun(app, request, reply, action)) return reply;
-    const isForm = String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-    const raw = paramsFromBody(request.body, isForm, app.config.server.maxParams);
+    const raw = paramsFromBody(request, app.config.server.maxParams);
     if (request.query.wait === 'false' || request.query.wait === '0') {
       const { run } = startRun(app, request, action, raw);
       const self = `/api/actions/${action.id}/runs/${run.id}`;
@@ -87,8 +84,7 @@ export const apiRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app
     return record && record.actionId === action.id ? record : sendNotFound(request, reply);
   });
 
-  for (const [suffix, format] of Object.entries(SUFFIXES)) {
-    if (suffix === '') continue;
+  for (const [suffix, format] of Object.entries(FORMAT_SUFFIXES)) {
     fastify.get(`/api/actions/:id/runs/:run/result${suffix}`, async (request: RunRequest, reply) => {
       const action = visibleAction(app, request, request.params.id);
       if (!action || !isRunId(request.params.run)) return sendNotFound(request, reply);

@@ -143,8 +143,7 @@ export const pageRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { ap
   fastify.post('/actions/:id', async (request: ActionRequest, reply) => {
     const action = visibleAction(app, request, request.params.id);
     if (!action) return sendNotFound(request, reply);
-    const isForm = String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-    const fields = paramsFromBody(request.body, isForm, app.config.server.maxParams + 1);
+    const fields = paramsFromBody(request, app.config.server.maxParams);
     if (!ensureMayRun(app, request, reply, action)) return reply;
     const confirmed = (request.body as Record<string, unknown> | undefined)?._confirm === 'yes';
     if (action.confirm && !confirmed) {
