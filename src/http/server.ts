@@ -2,13 +2,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import staticFiles from '@fastify/static';
 import compress from '@fastify/compress';
 import { createRequire } from 'node:module';
 import { isCrossSite } from '../access/same-origin.js';
 import type { App } from './app.js';
 import { registerAuth } from './auth.js';
+import { securityHeaders } from './security-headers.js';
 import { loginRoutes } from './routes/login.js';
 import { oidcRoutes } from './routes/oidc.js';
 import { adminRoutes } from './routes/admin.js';
@@ -44,26 +44,12 @@ export async function buildServer(app: App, logger: FastifyServerOptions['logger
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 128 },
   });
 
-  await fastify.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-      },
-    },
-    // HSTS only makes sense over TLS, which Porthole does not terminate itself yet.
-    strictTransportSecurity: false,
-    referrerPolicy: { policy: 'same-origin' },
-    frameguard: { action: 'deny' },
+  const headers = securityHeaders({ hsts: false });
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
-  // After helmet, so even a denied answer carries the same headers as any other page.
+  // After the security headers, so even a denied answer carries the same headers as any other page.
   fastify.decorateRequest('clientIp', undefined);
   fastify.addHook('onRequest', async (request, reply) => {
     const decision = app.gate.decide(request.raw.socket.remoteAddress, request.headers);
