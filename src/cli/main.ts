@@ -11,6 +11,7 @@ import { hashPasswordCommand } from './hash-password.js';
 import { createToken, listTokens, revokeToken } from './tokens.js';
 import { auditCommand, type AuditOptions } from './audit.js';
 import { explainCommand } from './explain.js';
+import { initCommand } from './init.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -46,6 +47,14 @@ program
     const config = await load(opts.config);
     if (typeof config === 'number') return void (process.exitCode = config);
     process.exitCode = await serve(config, opts.listen);
+  });
+
+program
+  .command('init')
+  .description('write a commented starter config; never overwrites one')
+  .addOption(configOption())
+  .action(async (opts: { config?: string }) => {
+    process.exitCode = await initCommand(configPath(opts.config));
   });
 
 program
