@@ -15,7 +15,7 @@ export interface PathIssue {
 }
 
 /** Routes the HTTP service owns; an action's `path:` may not shadow them. */
-const RESERVED_PATHS = ['/api', '/actions', '/static', '/healthz', '/readyz', '/metrics', '/login', '/logout'];
+const RESERVED_PATHS = ['/api', '/actions', '/static', '/healthz', '/readyz', '/metrics', '/login', '/logout', '/admin', '/auth'];
 
 /**
  * Checks what a schema cannot (references between parts, templates, defaults) and

@@ -9,6 +9,7 @@ import { keyPathAt, locate } from './locate.js';
 import { describeIssue } from './schema-issues.js';
 import { actionSchema, configSchema, datasourceSchema, type DatasourceConfig, type RawConfig } from './schema.js';
 import { Secrets, resolveSecrets } from './secrets.js';
+import { readTls, type TlsFiles } from './tls.js';
 
 /** A config that passed every check, ready to serve. */
 export interface Config {
@@ -16,6 +17,8 @@ export interface Config {
   /** Folder of the config file: relative paths in it are resolved from here. */
   dir: string;
   listen: { host: string; port: number };
+  /** HTTPS with these files (absolute paths); absent: plain HTTP. */
+  tls: TlsFiles | undefined;
   network: RawConfig['network'];
   limits: RawConfig['limits'];
   server: RawConfig['server'];
@@ -107,6 +110,9 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const declared = Object.keys(asRecord((resolved.value as Record<string, unknown>).datasources));
   const { actions, issues: compileIssues } = compileActions(usable, dir, declared);
   for (const issue of compileIssues) issues.push(at(issue.severity, issue.path, issue.message, issue.key));
+  const tls = usable.tls && { cert: path.resolve(dir, usable.tls.cert), key: path.resolve(dir, usable.tls.key) };
+  const tlsRead = tls && readTls(tls);
+  if (tlsRead && 'problems' in tlsRead) for (const problem of tlsRead.problems) issues.push(at('error', ['tls', ...(problem.field ? [problem.field] : [])], problem.message));
   if (!parsed.success || issues.some((i) => i.severity === 'error')) fail();
   const data = usable;
 
@@ -115,6 +121,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     file,
     dir,
     listen: { host, port: Number(port) },
+    tls,
     network: data.network,
     limits: data.limits,
     server: data.server,
@@ -137,7 +144,7 @@ function salvage(value: Record<string, unknown>): RawConfig {
   const valid = (schema: ZodType, input: unknown): boolean => schema.safeParse(input).success;
   const keep = (entries: Record<string, unknown>, schema: ZodType) => Object.fromEntries(Object.entries(entries).filter(([, v]) => valid(schema, v)));
   const top = Object.fromEntries(
-    (['listen', 'network', 'defaults', 'limits', 'server', 'dataDir', 'history', 'auth'] as const)
+    (['listen', 'tls', 'network', 'defaults', 'limits', 'server', 'dataDir', 'history', 'auth'] as const)
       .filter((key) => valid(configSchema.shape[key], value[key]))
       .map((key) => [key, value[key]]),
   );

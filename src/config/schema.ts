@@ -307,8 +307,17 @@ export const actionSchema = z.strictObject({
   allow: allow.optional(),
 });
 
+const tls = z.strictObject({
+  /** PEM certificate chain, relative to the config file's folder. */
+  cert: z.string().min(1),
+  /** PEM private key (unencrypted), relative to the config file's folder. */
+  key: z.string().min(1),
+});
+
 export const configSchema = z.strictObject({
   listen: listen.default('127.0.0.1:8080'),
+  /** Serve HTTPS directly with this certificate and key. */
+  tls: tls.optional(),
   network: network.prefault({}),
   defaults: defaults.prefault({}),
   limits: limits.prefault({}),
