@@ -1,5 +1,7 @@
 import type { FastifyServerOptions } from 'fastify';
 import type { Config } from '../config/load.js';
+import { watchConfig } from '../config/watch.js';
+import { Reloader } from '../http/reload.js';
 import { createService } from '../http/service.js';
 import { killAllRunningGroups } from '../runners/process-group.js';
 import { EXIT } from './exit-codes.js';
@@ -18,7 +20,10 @@ function parseListen(text: string): { host: string; port: number } | undefined {
   return m && Number(m[2]) <= 65535 ? { host: m[1]!, port: Number(m[2]) } : undefined;
 }
 
-/** `porthole serve`: runs until SIGTERM or SIGINT, then stops gracefully and exits 0. */
+/**
+ * `porthole serve`: runs until SIGTERM or SIGINT, then stops gracefully and exits 0. SIGHUP,
+ * or a change to the config file, reloads the config (and re-reads the TLS certificate).
+ */
 export async function serve(config: Config, listen: string | undefined): Promise<number> {
   const address = listen === undefined ? config.listen : parseListen(listen);
   if (!address) {
@@ -29,8 +34,15 @@ export async function serve(config: Config, listen: string | undefined): Promise
   const { log } = service.fastify;
   // Commands run in their own process groups; if this process dies, they must not outlive it.
   process.on('exit', () => killAllRunningGroups('SIGKILL'));
+  const reloader = new Reloader(service, config.file, log);
+  const onHangup = () => void reloader.reload('SIGHUP');
+  process.on('SIGHUP', onHangup);
+  const watcher = watchConfig(config.file, () => void reloader.reload('file changed'), {
+    onError: (error) => log.warn({ err: error }, 'a folder of the config file cannot be watched; SIGHUP still reloads'),
+  });
 
   await service.fastify.listen({ host: address.host, port: address.port });
+  if (config.tls) log.info({ cert: config.tls.cert }, 'serving HTTPS; SIGHUP re-reads the certificate and key');
   log.info({ config: config.file, actions: config.actions.size, allow: config.network.allow }, 'porthole is serving');
   if (config.auth) log.info({ users: Object.keys(config.auth.users).length, oidc: config.auth.oidc !== undefined, trustedHeader: config.auth.trustedHeader !== undefined }, 'sign-in required on every route but the login flow');
   else log.warn('no auth: section: anyone the network allowlist admits may view and run every action');
@@ -44,6 +56,8 @@ export async function serve(config: Config, listen: string | undefined): Promise
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  watcher.close();
+  process.off('SIGHUP', onHangup);
   await service.close();
   log.info('stopped');
   return EXIT.ok;

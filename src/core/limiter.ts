@@ -19,9 +19,16 @@ export class Limiter {
   private readonly waiting: Waiter[] = [];
 
   constructor(
-    private readonly globalLimit: number,
-    private readonly queueLimit: number,
+    private globalLimit: number,
+    private queueLimit: number,
   ) {}
+
+  /** New limits (a config reload); runs holding a slot keep it, and waiters go if there is room now. */
+  setLimits(globalLimit: number, queueLimit: number): void {
+    this.globalLimit = globalLimit;
+    this.queueLimit = queueLimit;
+    this.dispatch();
+  }
 
   get queued(): number {
     return this.waiting.length;

@@ -15,7 +15,10 @@ import type { Format } from './negotiate.js';
 export function startRun(app: App, request: FastifyRequest, action: Action, raw: RawParams): { run: Run; cachedAgeMs?: number } {
   const params = validateParams(action, raw);
   const who = request.principal.kind === 'user' ? { user: request.principal.user } : {};
-  const run = app.executor.start(action, params, { source: 'http', clientIp: request.clientIp, ...who });
+  const { generation } = request;
+  const run = app.executor.start(action, params, { source: 'http', clientIp: request.clientIp, ...who }, generation.scope);
+  // The run may outlive the request (?wait=false): its datasources stay open until it ends.
+  generation.users.holdUntil(run.result);
   // Only a cached result is finished the moment it is handed out.
   return run.finishedAt ? { run, cachedAgeMs: Date.now() - run.finishedAt.getTime() } : { run };
 }

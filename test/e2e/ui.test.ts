@@ -566,7 +566,7 @@ describe.skipIf(!available)('screenshots of the demo (docs/screenshots/)', () =>
 
   it('dashboard at desktop and phone width, and in dark mode', async () => {
     const desktop = await shoot('/', 'dashboard-desktop.png', { width: 1280, height: 900 });
-    expect(await desktop.page.locator('li.card').count()).toBe(service.app.config.actions.size);
+    expect(await desktop.page.locator('li.card').count()).toBe(service.app.generations.current.config.actions.size);
     await shoot('/', 'dashboard-phone.png', { width: 390, height: 844 });
     const dark = await shoot('/', 'dashboard-dark.png', { width: 1280, height: 900, colorScheme: 'dark' });
     // Dark mode follows the system setting: a dark page with light text.

@@ -33,7 +33,7 @@ export async function startServeProcess(configFile: string, cwd: string): Promis
   server.stderr.on('data', keep);
   const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
   for (let i = 0; i < 150; i++) {
-    const match = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
+    const match = /Server listening at https?:\/\/127\.0\.0\.1:(\d+)/.exec(text);
     if (match) return { server, port: Number(match[1]), log: () => text, exited };
     if (server.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Executor } from '../../src/core/executor.js';
+import { Executor, type RunScope } from '../../src/core/executor.js';
 import { PortholeError } from '../../src/core/errors.js';
 import { validateParams } from '../../src/core/params.js';
 import type { Run, RunEvent } from '../../src/core/run.js';
@@ -68,12 +68,14 @@ const datasources = new Datasources(config.datasources, config.dir);
 afterAll(() => datasources.closeAll());
 
 function executor(c: Config = config): Executor {
-  return new Executor({ datasource: (name) => datasources.get(name), limits: c.limits, secrets: c.secrets, env: { PATH: process.env.PATH, SECRET_TOKEN: 'hunter2-do-not-leak' } });
+  return new Executor({ limits: c.limits, env: { PATH: process.env.PATH, SECRET_TOKEN: 'hunter2-do-not-leak' } });
 }
+
+const scope: RunScope = { datasource: (name) => datasources.get(name), secrets: config.secrets };
 
 function start(ex: Executor, id: string, input: Record<string, unknown> = {}): Run {
   const action = config.actions.get(id)!;
-  return ex.start(action, validateParams(action, input), { source: 'cli' });
+  return ex.start(action, validateParams(action, input), { source: 'cli' }, scope);
 }
 
 describe('executor', () => {
@@ -185,7 +187,7 @@ describe('executor', () => {
   it('refuses parameters validated for another action', () => {
     const hello = config.actions.get('hello')!;
     const params = validateParams(config.actions.get('rows')!, { upto: '1' });
-    expect(() => executor().start(hello, params, { source: 'cli' })).toThrow(/parameters for "rows"/);
+    expect(() => executor().start(hello, params, { source: 'cli' }, scope)).toThrow(/parameters for "rows"/);
   });
 
   it('shuts down: refuses new runs, cancels what outlives the grace period', async () => {

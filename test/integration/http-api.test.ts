@@ -484,7 +484,7 @@ actions:
       if (env.status === 200) expect(parse<TextResultJson>(env).stdout).toBe(text);
     }
     expect(existsSync(path.join(dir, 'canary'))).toBe(false);
-    expect(existsSync(path.join(s.service.app.config.dir, 'canary'))).toBe(false);
+    expect(existsSync(path.join(s.service.app.generations.current.config.dir, 'canary'))).toBe(false);
   });
 });
 

@@ -30,7 +30,7 @@ export function sendMethodNotAllowed(request: FastifyRequest, reply: FastifyRepl
 }
 
 export const apiRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app }) => {
-  fastify.get('/api/actions', async (request) => ({ actions: visibleActions(app, request).map(actionInfo) }));
+  fastify.get('/api/actions', async (request) => ({ actions: visibleActions(request).map(actionInfo) }));
 
   fastify.get('/api/actions/:id', async (request: ActionRequest, reply) => {
     const action = visibleAction(app, request, request.params.id);
@@ -42,7 +42,7 @@ export const apiRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app
       const action = visibleAction(app, request, request.params.id);
       if (!action) return sendNotFound(request, reply);
       if (!action.safe) return sendMethodNotAllowed(request, reply, action);
-      return runAndRespond(app, request, reply, action, paramsFromUrl(request.url, app.config.server.maxParams), format ?? negotiate(request.raw, 'json'));
+      return runAndRespond(app, request, reply, action, paramsFromUrl(request.url, request.generation.config.server.maxParams), format ?? negotiate(request.raw, 'json'));
     });
   }
 
@@ -50,7 +50,7 @@ export const apiRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app
     const action = visibleAction(app, request, request.params.id);
     if (!action) return sendNotFound(request, reply);
     if (!ensureMayRun(app, request, reply, action)) return reply;
-    const raw = paramsFromBody(request, app.config.server.maxParams);
+    const raw = paramsFromBody(request, request.generation.config.server.maxParams);
     if (request.query.wait === 'false' || request.query.wait === '0') {
       const { run } = startRun(app, request, action, raw);
       const self = `/api/actions/${action.id}/runs/${run.id}`;

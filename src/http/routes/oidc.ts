@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { OidcClient, OidcError, TRANSACTION_TTL_MS } from '../../access/oidc.js';
+import { OidcClient, OidcError, TRANSACTION_TTL_MS, type OidcConfig } from '../../access/oidc.js';
 import type { App } from '../app.js';
-import { safeNext } from '../auth.js';
+import { safeNext, type AuthRuntime } from '../auth.js';
+import { sendNotFound } from '../errors.js';
 import { CONTENT_TYPES } from '../negotiate.js';
 import { escapeHtml, page } from '../renderers/html.js';
 
@@ -18,16 +19,18 @@ function safeReason(error: unknown): string {
   return error instanceof OidcError ? error.message : 'something unexpected went wrong; the details are in Porthole\'s log';
 }
 
+/** The sign-on of the request's config; none (and so a 404) while auth.oidc is not configured. */
+function singleSignOn(request: FastifyRequest): { auth: AuthRuntime; oidc: OidcClient; config: OidcConfig } | undefined {
+  const { auth } = request.generation;
+  return auth?.oidc && auth.config.oidc ? { auth, oidc: auth.oidc, config: auth.config.oidc } : undefined;
+}
+
 /** Single sign-on with an OpenID provider: /auth/oidc/start sends the browser there, /auth/oidc/callback brings it back. */
 export const oidcRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app }) => {
-  const auth = app.auth;
-  const config = auth?.config.oidc;
-  if (!auth || !config) return;
-  const oidc = new OidcClient(config);
-  // The browser comes back to the redirect URL, so that URL's scheme says whether the cookie may be Secure.
-  const secure = new URL(config.redirectUrl).protocol === 'https:';
-
   fastify.get('/auth/oidc/start', async (request: FastifyRequest<{ Querystring: { next?: string } }>, reply) => {
+    const sso = singleSignOn(request);
+    if (!sso) return sendNotFound(request, reply);
+    const { oidc, config } = sso;
     const existing = request.cookies[BROWSER_COOKIE];
     const browser = existing !== undefined && BROWSER_ID.test(existing) ? existing : OidcClient.newBrowserId();
     try {
@@ -36,7 +39,8 @@ export const oidcRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { ap
         httpOnly: true,
         // Lax: the provider's redirect back is a top-level GET from another site, and must carry it.
         sameSite: 'lax',
-        secure,
+        // The browser comes back to the redirect URL, so that URL's scheme says whether the cookie may be Secure.
+        secure: new URL(config.redirectUrl).protocol === 'https:',
         path: '/auth/oidc/',
         maxAge: Math.floor(TRANSACTION_TTL_MS / 1000),
       });
@@ -49,6 +53,9 @@ export const oidcRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { ap
   });
 
   fastify.get('/auth/oidc/callback', async (request, reply) => {
+    const sso = singleSignOn(request);
+    if (!sso) return sendNotFound(request, reply);
+    const { auth, oidc, config } = sso;
     // Rebuilt from the configured redirect URL, not the Host header: it is what the provider was told.
     const callback = new URL(config.redirectUrl);
     const query = request.url.indexOf('?');

@@ -59,8 +59,8 @@ interface PageContext {
   csrf?: string;
 }
 
-function contextOf(app: App, request: FastifyRequest, reply: FastifyReply): PageContext {
-  if (!app.auth || request.principal.kind !== 'user') return { reply };
+function contextOf(request: FastifyRequest, reply: FastifyReply): PageContext {
+  if (!request.generation.auth || request.principal.kind !== 'user') return { reply };
   return { reply, user: request.principal.user, csrf: reply.generateCsrf() };
 }
 
@@ -77,7 +77,7 @@ interface ActionView {
 }
 
 /** Renders the action page: header, form (with any problems), and the result when there is one. */
-function actionPage(app: App, request: FastifyRequest, ctx: PageContext, action: Action, view: ActionView): FastifyReply {
+function actionPage(request: FastifyRequest, ctx: PageContext, action: Action, view: ActionView): FastifyReply {
   const { values, problems, result, lastRun } = view;
   // A safe action's download runs it again (or takes the cache), whole; history keeps only the start of big results.
   const query = new URLSearchParams(Object.entries(values).flatMap(([k, v]): [string, string][] => (typeof v === 'string' ? [[k, v]] : []))).toString();
@@ -87,7 +87,7 @@ function actionPage(app: App, request: FastifyRequest, ctx: PageContext, action:
     ? `<p class="meta last-run">Last run ${timeAgo(lastRun.queuedAt)}: <a href="/actions/${escapeHtml(action.id)}/runs/${escapeHtml(lastRun.id)}"><span class="outcome ${escapeHtml(lastRun.outcome ?? lastRun.status)}">${escapeHtml(lastRun.outcome ?? lastRun.status)}</span></a></p>`
     : '';
   // Safe actions run on viewing; others need the right to run, or the form would only lead to a refusal.
-  const mayRun = action.safe || decide(app.config.auth, request.principal, action, 'run').allowed;
+  const mayRun = action.safe || decide(request.generation.config.auth, request.principal, action, 'run').allowed;
   const form = !mayRun
     ? '<p class="meta">You may look at this action and its history, but not run it.</p>'
     : action.params.length > 0 || !action.safe ? paramForm(action, { values, problems }, ctx.csrf) : '';
@@ -101,13 +101,13 @@ function actionPage(app: App, request: FastifyRequest, ctx: PageContext, action:
 
 /** Runs an action for a page and renders the outcome; invalid parameters come back next to their fields. */
 async function runForPage(app: App, request: FastifyRequest, reply: FastifyReply, action: Action, raw: RawParams): Promise<FastifyReply> {
-  const ctx = contextOf(app, request, reply);
+  const ctx = contextOf(request, reply);
   try {
     const { run, cachedAgeMs } = startRun(app, request, action, raw);
     const result = await run.result;
-    return actionPage(app, request, ctx, action, { values: raw, problems: [], result: { result, runId: run.id, ageMs: cachedAgeMs }, status: statusOf(result) });
+    return actionPage(request, ctx, action, { values: raw, problems: [], result: { result, runId: run.id, ageMs: cachedAgeMs }, status: statusOf(result) });
   } catch (error) {
-    if (error instanceof ParamsInvalidError) return actionPage(app, request, ctx, action, { values: raw, problems: error.problems, status: 400 });
+    if (error instanceof ParamsInvalidError) return actionPage(request, ctx, action, { values: raw, problems: error.problems, status: 400 });
     throw error;
   }
 }
@@ -115,9 +115,9 @@ async function runForPage(app: App, request: FastifyRequest, reply: FastifyReply
 /** The server-rendered pages: dashboard, action pages with their forms, history, single runs. */
 export const pageRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app }) => {
   fastify.get('/', async (request, reply) => {
-    const actions = visibleActions(app, request);
+    const actions = visibleActions(request);
     const states = new Map(await Promise.all(actions.map(async (a) => [a.id, await cardState(app, request, a, DASHBOARD_WAIT_MS)] as const)));
-    return sendPage(contextOf(app, request, reply), 200, 'Dashboard', dashboardHtml(actions, states), actions.some(hasCharts));
+    return sendPage(contextOf(request, reply), 200, 'Dashboard', dashboardHtml(actions, states), actions.some(hasCharts));
   });
 
   fastify.get('/actions/:id/card', async (request: ActionRequest, reply) => {
@@ -130,12 +130,12 @@ export const pageRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { ap
   fastify.get('/actions/:id', async (request: ActionRequest, reply) => {
     const action = visibleAction(app, request, request.params.id);
     if (!action) return sendNotFound(request, reply);
-    const raw = paramsFromUrl(request.url, app.config.server.maxParams);
+    const raw = paramsFromUrl(request.url, request.generation.config.server.maxParams);
     // Viewing a safe action runs it, unless it still needs parameters the person has not given.
     const missing = action.params.some((p) => p.required && p.default === undefined && !(p.name in raw));
     if (!action.safe || (missing && Object.keys(raw).length === 0)) {
       const [lastRun] = await app.store.history.list(action.id, { limit: 1 });
-      return actionPage(app, request, contextOf(app, request, reply), action, { values: raw, problems: [], lastRun });
+      return actionPage(request, contextOf(request, reply), action, { values: raw, problems: [], lastRun });
     }
     return runForPage(app, request, reply, action, raw);
   });
@@ -143,11 +143,11 @@ export const pageRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { ap
   fastify.post('/actions/:id', async (request: ActionRequest, reply) => {
     const action = visibleAction(app, request, request.params.id);
     if (!action) return sendNotFound(request, reply);
-    const fields = paramsFromBody(request, app.config.server.maxParams);
+    const fields = paramsFromBody(request, request.generation.config.server.maxParams);
     if (!ensureMayRun(app, request, reply, action)) return reply;
     const confirmed = (request.body as Record<string, unknown> | undefined)?._confirm === 'yes';
     if (action.confirm && !confirmed) {
-      const ctx = contextOf(app, request, reply);
+      const ctx = contextOf(request, reply);
       return sendPage(ctx, 200, `Confirm: ${action.title}`, `${actionHeader(action)}\n${confirmForm(action, fields, ctx.csrf)}`);
     }
     return runForPage(app, request, reply, action, fields);
@@ -158,7 +158,7 @@ export const pageRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { ap
     if (!action) return sendNotFound(request, reply);
     const records = await app.store.history.list(action.id, { limit: 100 });
     const body = `<h1>History: ${escapeHtml(action.title)}</h1>\n${historyTable(action, records)}`;
-    return sendPage(contextOf(app, request, reply), 200, `History: ${action.title}`, body, false, [{ href: `/actions/${action.id}`, label: action.title }]);
+    return sendPage(contextOf(request, reply), 200, `History: ${action.title}`, body, false, [{ href: `/actions/${action.id}`, label: action.title }]);
   });
 
   fastify.get('/actions/:id/runs/:run', async (request: FastifyRequest<{ Params: { id: string; run: string } }>, reply) => {
@@ -169,7 +169,7 @@ export const pageRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { ap
     if (active && active.action.id === action.id && active.status !== 'finished') {
       // Still running: the script follows it live; without script, reloading shows progress.
       const live = `<section id="result" class="result" aria-live="polite" data-live-run="${escapeHtml(active.id)}" data-action="${escapeHtml(action.id)}">\n<h2>Output</h2>\n${outputHtml('', '', { stdout: false, stderr: false })}\n<p class="meta" id="run-status">${escapeHtml(active.status)}…</p>\n</section>`;
-      return sendPage(contextOf(app, request, reply), 200, `Run of ${action.title}`, `<h1>Run of ${escapeHtml(action.title)}</h1>\n${runFacts({ queuedAt: active.queuedAt.toISOString(), clientIp: active.context.clientIp, source: active.context.source, params: {}, user: active.context.user })}\n${live}`, false, trail);
+      return sendPage(contextOf(request, reply), 200, `Run of ${action.title}`, `<h1>Run of ${escapeHtml(action.title)}</h1>\n${runFacts({ queuedAt: active.queuedAt.toISOString(), clientIp: active.context.clientIp, source: active.context.source, params: {}, user: active.context.user })}\n${live}`, false, trail);
     }
     const record = await app.store.history.get(request.params.run);
     if (!record || record.actionId !== action.id) return sendNotFound(request, reply);
@@ -177,6 +177,6 @@ export const pageRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { ap
       ? resultSection(action, record.result, { download: (format) => `/api/actions/${action.id}/runs/${record.id}/result.${format}` })
       : `<p class="meta">This run ${record.status === 'interrupted' ? 'was interrupted when the server stopped' : 'has no stored result'}.</p>`;
     const cut = record.storedTruncated ? '<p class="truncated" role="note">History keeps only the start of this run\'s output.</p>' : '';
-    return sendPage(contextOf(app, request, reply), 200, `Run of ${action.title}`, `<h1>Run of ${escapeHtml(action.title)}</h1>\n${runFacts(record)}\n${result}\n${cut}`, hasCharts(action), trail);
+    return sendPage(contextOf(request, reply), 200, `Run of ${action.title}`, `<h1>Run of ${escapeHtml(action.title)}</h1>\n${runFacts(record)}\n${result}\n${cut}`, hasCharts(action), trail);
   });
 };

@@ -59,7 +59,7 @@ export const streamRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { 
 
     let closed = false;
     let unsubscribe = () => {};
-    const heartbeat = setInterval(() => write(': heartbeat\n\n'), app.config.server.heartbeat);
+    const heartbeat = setInterval(() => write(': heartbeat\n\n'), request.generation.config.server.heartbeat);
     const close = () => {
       if (closed) return;
       closed = true;
