@@ -2,7 +2,7 @@ import type { Config } from '../config/load.js';
 import { parseDuration } from '../config/units.js';
 import { tableToCsv } from '../http/renderers/csv.js';
 import { tableToText } from '../http/renderers/text-table.js';
-import { openStore } from '../store/open.js';
+import { openCliStore } from './store.js';
 import { EXIT } from './exit-codes.js';
 
 export interface AuditOptions {
@@ -27,7 +27,7 @@ export function auditCommand(config: Config, options: AuditOptions): number {
     console.error('porthole: --limit expects a whole number above 0');
     return EXIT.usage;
   }
-  const store = openStore(config);
+  const store = openCliStore(config);
   try {
     const events = store.audit.query({
       limit,

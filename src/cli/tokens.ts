@@ -1,6 +1,6 @@
 import type { Config } from '../config/load.js';
 import { parseDuration } from '../config/units.js';
-import { openStore } from '../store/open.js';
+import { openCliStore } from './store.js';
 import { EXIT } from './exit-codes.js';
 
 /** `porthole token create`: prints the token once; only its hash is stored. */
@@ -14,7 +14,7 @@ export function createToken(config: Config, user: string, name: string, expires:
     console.error(`porthole: no user "${user}" in auth.users`);
     return EXIT.usage;
   }
-  const store = openStore(config);
+  const store = openCliStore(config);
   try {
     const { token, record } = store.tokens.create(user, name, ms === undefined ? undefined : new Date(Date.now() + ms));
     console.error(`Token "${record.name}" for ${record.user}${record.expiresAt ? `, valid until ${record.expiresAt}` : ', without expiry'}. It is shown only now:`);
@@ -29,7 +29,7 @@ export function createToken(config: Config, user: string, name: string, expires:
 }
 
 export function listTokens(config: Config, user: string | undefined): number {
-  const store = openStore(config);
+  const store = openCliStore(config);
   try {
     const tokens = store.tokens.list(user);
     if (tokens.length === 0) console.log('no tokens');
@@ -44,7 +44,7 @@ export function listTokens(config: Config, user: string | undefined): number {
 }
 
 export function revokeToken(config: Config, which: { id: string } | { user: string; name: string }): number {
-  const store = openStore(config);
+  const store = openCliStore(config);
   try {
     if (!store.tokens.revoke(which)) {
       console.error('porthole: no such active token');

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { immediateWriter, type StoreWriter } from './write-batch.js';
 
 /** A signed-in session as the server keeps it; the browser holds only an unguessable id. */
 export interface SessionRecord {
@@ -125,7 +126,10 @@ export class SessionStore {
  * secret is 192 random bits, so a fast hash is enough.
  */
 export class TokenStore {
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: StoreWriter = immediateWriter,
+  ) {
     db.exec(SCHEMA);
   }
 
@@ -156,11 +160,12 @@ export class TokenStore {
     const stored = Buffer.from(row.secret_hash, 'hex');
     if (given.length !== stored.length || !timingSafeEqual(given, stored)) return undefined;
     if (row.revoked_at || (row.expires_at && Date.parse(row.expires_at) <= now.getTime())) return undefined;
-    this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(now.toISOString(), row.id);
+    this.writer.write(() => this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(now.toISOString(), row.id));
     return toToken({ ...row, last_used_at: now.toISOString() });
   }
 
   list(user?: string): TokenRecord[] {
+    this.writer.flush();
     const rows = (user === undefined
       ? this.db.prepare('SELECT * FROM tokens ORDER BY created_at').all()
       : this.db.prepare('SELECT * FROM tokens WHERE user = ? ORDER BY created_at').all(user)) as TokenRow[];
@@ -202,17 +207,23 @@ function toToken(row: TokenRow): TokenRecord {
 
 /** Who did what, when, from where: logins, token use, runs and refusals. */
 export class AuditLog {
-  constructor(private readonly db: Database.Database) {
+  private readonly insert: Database.Statement;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: StoreWriter = immediateWriter,
+  ) {
     db.exec(SCHEMA);
+    this.insert = db.prepare('INSERT INTO audit (at, event, user, ip, action, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)');
   }
 
   record(event: Omit<AuditEvent, 'at'>, at = new Date()): void {
-    this.db
-      .prepare('INSERT INTO audit (at, event, user, ip, action, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(at.toISOString(), event.event, event.user ?? null, event.ip ?? null, event.action ?? null, event.outcome ?? null, event.detail ?? null);
+    const row = [at.toISOString(), event.event, event.user ?? null, event.ip ?? null, event.action ?? null, event.outcome ?? null, event.detail ?? null];
+    this.writer.write(() => this.insert.run(row));
   }
 
   query(query: AuditQuery): AuditEvent[] {
+    this.writer.flush();
     const filters = [
       ['user = ?', query.user],
       ['action = ?', query.action],
@@ -226,6 +237,7 @@ export class AuditLog {
   }
 
   prune(before: string): number {
+    this.writer.flush();
     return this.db.prepare('DELETE FROM audit WHERE at < ?').run(before).changes;
   }
 }

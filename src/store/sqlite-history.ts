@@ -4,6 +4,7 @@ import type { RunResult } from '../core/result.js';
 import type { Run } from '../core/run.js';
 import type { HistoryQuery, RecordStatus, RunHistory, RunRecord } from './history.js';
 import { storedResult } from './stored-result.js';
+import { immediateWriter, type StoreWriter } from './write-batch.js';
 
 export interface HistoryLimits {
   maxRuns: number;
@@ -61,6 +62,7 @@ export class SqliteHistory implements RunHistory {
   constructor(
     private readonly db: Database.Database,
     private readonly limits: HistoryLimits,
+    private readonly writer: StoreWriter = immediateWriter,
   ) {
     this.db.exec(SCHEMA);
     // Runs that were in flight when a previous server died did not finish; say so.
@@ -78,7 +80,7 @@ export class SqliteHistory implements RunHistory {
   }
 
   recordCreated(run: Run, params: Record<string, ParamValue>): Promise<void> {
-    this.insert.run({
+    const row = {
       id: run.id,
       actionId: run.action.id,
       source: run.context.source,
@@ -86,13 +88,14 @@ export class SqliteHistory implements RunHistory {
       user: run.context.user ?? null,
       params: JSON.stringify(params),
       queuedAt: run.queuedAt.toISOString(),
-    });
+    };
+    this.writer.write(() => this.insert.run(row));
     return Promise.resolve();
   }
 
   recordFinished(run: Run, result: RunResult): Promise<void> {
     const stored = storedResult(result, this.limits.maxOutputBytes);
-    this.finish.run({
+    const row = {
       id: run.id,
       outcome: result.outcome,
       startedAt: result.startedAt,
@@ -102,11 +105,13 @@ export class SqliteHistory implements RunHistory {
       errorMessage: result.error?.message ?? null,
       result: JSON.stringify(stored.result),
       storedTruncated: stored.cut ? 1 : 0,
-    });
+    };
+    this.writer.write(() => this.finish.run(row));
     return Promise.resolve();
   }
 
   list(actionId: string, query: HistoryQuery): Promise<RunRecord[]> {
+    this.writer.flush();
     const rows = this.db
       .prepare(
         `SELECT * FROM runs WHERE action_id = ? AND queued_at < ? ORDER BY queued_at DESC LIMIT ?`,
@@ -116,11 +121,13 @@ export class SqliteHistory implements RunHistory {
   }
 
   get(runId: string): Promise<RunRecord | undefined> {
+    this.writer.flush();
     const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as Row | undefined;
     return Promise.resolve(row && toRecord(row, true));
   }
 
   prune(): Promise<number> {
+    this.writer.flush();
     const cutoff = new Date(Date.now() - this.limits.maxAgeMs).toISOString();
     const old = this.db.prepare("DELETE FROM runs WHERE queued_at < ? AND status NOT IN ('queued', 'running')").run(cutoff).changes;
     const extra = this.db

@@ -1,0 +1,65 @@
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WriteBatch } from '../../src/store/write-batch.js';
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('WriteBatch', () => {
+  let db: Database.Database;
+  let errors: unknown[];
+  let batch: WriteBatch;
+  const insert = (n: number) => () => db.prepare('INSERT INTO t (n) VALUES (?)').run(n);
+  const count = () => (db.prepare('SELECT COUNT(*) AS c FROM t').get() as { c: number }).c;
+
+  beforeEach(() => {
+    db = new Database(':memory:');
+    db.exec('CREATE TABLE t (n INTEGER PRIMARY KEY)');
+    errors = [];
+    batch = new WriteBatch(db, (error) => errors.push(error));
+  });
+  afterEach(() => db.close());
+
+  it('holds writes until the end of the turn, then commits them together', async () => {
+    let commits = 0;
+    const wrapped = db.transaction.bind(db);
+    db.transaction = ((fn: () => void) => {
+      commits += 1;
+      return wrapped(fn);
+    }) as typeof db.transaction;
+    batch.write(insert(1));
+    batch.write(insert(2));
+    batch.write(insert(3));
+    expect(count()).toBe(0);
+    await turn();
+    expect(count()).toBe(3);
+    expect(commits).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
+  it('commits at once when flushed, so a read sees every write before it', () => {
+    batch.write(insert(1));
+    batch.flush();
+    expect(count()).toBe(1);
+    batch.flush();
+    expect(count()).toBe(1);
+  });
+
+  it('keeps the good writes of a batch in which one fails, and reports the failure', async () => {
+    batch.write(insert(1));
+    batch.write(insert(1));
+    batch.write(insert(2));
+    await turn();
+    expect(count()).toBe(2);
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toMatch(/UNIQUE/);
+  });
+
+  it('starts a new batch after a flush', async () => {
+    batch.write(insert(1));
+    await turn();
+    batch.write(insert(2));
+    expect(count()).toBe(1);
+    await turn();
+    expect(count()).toBe(2);
+  });
+});
