@@ -222,6 +222,26 @@ files = ${path.join(dir, 'porthole.conf')}
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
   }, 60_000);
 
+  it('supervisorctl signal HUP reloads the config in the same process', async () => {
+    const serving = await pid();
+    const logged = logText().length;
+    const signal = await ctl('signal', 'HUP', 'porthole');
+    expect(signal.code, signal.output).toBe(0);
+    let reloaded: { trigger: string } | undefined;
+    for (let i = 0; i < 300 && !reloaded; i++) {
+      reloaded = logText()
+        .slice(logged)
+        .split('\n')
+        .filter((line) => line.includes('"config reloaded"'))
+        .map((line) => JSON.parse(line) as { trigger: string })
+        .find((entry) => entry.trigger === 'SIGHUP');
+      if (!reloaded) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(reloaded, logText().slice(logged)).toBeDefined();
+    expect(await pid()).toBe(serving);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  }, 60_000);
+
   it('supervisorctl stop ends it through SIGTERM: a run in flight is stopped, exit status 0, no process left', async () => {
     const serving = await pid();
     const run = await fetch(`http://127.0.0.1:${port}/api/actions/long/runs?wait=false`, { method: 'POST' });
