@@ -133,7 +133,8 @@ describe.skipIf(!available)('Porthole under a real supervisord, from the shipped
 
   /** The port of the first "listening" line logged after `from` characters of the log. */
   const listeningPort = async (from: number) => {
-    for (let i = 0; i < 300; i++) {
+    // Generous: starting from source takes many seconds on a loaded machine.
+    for (let i = 0; i < 450; i++) {
       const match = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(logText().slice(from));
       if (match) return Number(match[1]);
       await new Promise((resolve) => setTimeout(resolve, 100));
