@@ -199,29 +199,22 @@ export class MysqlDatasource implements Datasource {
       await this.killQuery(threadId);
       conn.destroy();
     });
-    const readOnly = this.config.readOnly;
+    // A read-only datasource's session is read-only (prepareSession), so each statement runs in
+    // a read-only transaction of its own: no BEGIN/ROLLBACK round trips around it.
     try {
-      if (readOnly) await conn.query('START TRANSACTION READ ONLY');
       const result = await this.stream(conn, sql, values, request.maxRows);
       if (result.truncated) {
         // The rest of the result is still coming; stop it on the server and drop the connection.
         void this.killQuery(threadId);
         conn.destroy();
       } else {
-        if (readOnly) await conn.query('ROLLBACK');
         conn.release();
       }
       return result;
     } catch (error) {
       if (guard.reason !== undefined) throw guard.error();
-      if ((error as DriverError).fatal) {
-        conn.destroy();
-      } else {
-        await conn.query('ROLLBACK').then(
-          () => conn.release(),
-          () => conn.destroy(),
-        );
-      }
+      if ((error as DriverError).fatal) conn.destroy();
+      else conn.release();
       throw this.mapError(error, request.timeoutMs);
     }
   }
@@ -319,8 +312,8 @@ export class MysqlDatasource implements Datasource {
     // MariaDB counts seconds (fractions allowed), MySQL milliseconds (SELECT only).
     const limit = mariadb ? `max_statement_time = ${ms / 1000}` : `MAX_EXECUTION_TIME = ${ms}`;
     await conn.query(`SET time_zone = '+00:00', SESSION ${limit}`);
-    // DDL (DROP, ALTER, TRUNCATE) commits the read-only transaction implicitly and runs outside
-    // it; a read-only session refuses it too.
+    // Every later statement on this connection, DDL (DROP, ALTER, TRUNCATE) included, then runs
+    // as a read-only transaction and is refused if it writes.
     if (this.config.readOnly) await conn.query('SET SESSION TRANSACTION READ ONLY');
     this.sessionTimeouts.set(conn.connection, timeoutMs);
   }

@@ -124,6 +124,10 @@ describe.skipIf(!ok)('mysql datasource (MariaDB)', () => {
     expect(insert.message).toContain('"tasks"');
     expect(insert.message).toContain('readOnly: false');
     expect((await failure(ro.query(request(`UPDATE ${table('t')} SET name = 'x'`)))).code).toBe('READ_ONLY');
+    // DDL commits any open transaction implicitly; the read-only session must refuse it anyway.
+    for (const ddl of [`DROP TABLE ${table('n')}`, `TRUNCATE TABLE ${table('n')}`, `ALTER TABLE ${table('n')} ADD COLUMN extra INT`, `CREATE TABLE ${table('w')} (i INT)`]) {
+      expect((await failure(ro.query(request(ddl)))).code, ddl).toBe('READ_ONLY');
+    }
     expect((await ro.query(request(`SELECT COUNT(*) FROM ${table('n')}`))).rows).toEqual([[20]]);
     expect((await ro.query(request(`SELECT COUNT(*) FROM ${table('t')} WHERE name = 'x'`))).rows).toEqual([[0]]);
   });
