@@ -29,8 +29,20 @@ export function sendResult(reply: FastifyReply, run: { id: string; action: Run['
   }
 }
 
+/** Text already made for a result: a cached result is answered many times, unchanged. */
+const texts = new WeakMap<RunResult, string>();
+
 /** For terminals: the table or the output, then a line saying what went wrong, if anything. */
 function resultText(result: RunResult): string {
+  let text = texts.get(result);
+  if (text === undefined) {
+    text = renderText(result);
+    texts.set(result, text);
+  }
+  return text;
+}
+
+function renderText(result: RunResult): string {
   const body = result.kind === 'table' ? (result.columns.length > 0 ? tableToText(result) : '') : result.stdout;
   const notes: string[] = [];
   if (result.kind === 'table' && result.truncated) notes.push(`(only the first ${result.rows.length} rows: row limit reached)`);
