@@ -16,3 +16,14 @@ export async function waitForNoProcess(marker: string, timeoutMs = 10_000): Prom
   }
   return left;
 }
+
+/** Polls until a process carries `marker`, or the deadline passes; returns what was found. */
+export async function waitForProcess(marker: string, timeoutMs = 10_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let found = processesMatching(marker);
+  while (found.length === 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    found = processesMatching(marker);
+  }
+  return found;
+}

@@ -2,7 +2,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { tempDir, writeConfig } from '../helpers/config.js';
-import { processesMatching } from '../helpers/processes.js';
+import { processesMatching, waitForProcess } from '../helpers/processes.js';
 import { startServeProcess } from '../helpers/serve-process.js';
 
 
@@ -28,7 +28,8 @@ actions:
     };
     const shortRun = await start('short');
     const longRun = await start('long');
-    expect(processesMatching('sleep 63.4242')).toHaveLength(1);
+    // The run is accepted before its process starts; on a busy machine that can take a moment.
+    expect(await waitForProcess('sleep 63.4242')).toHaveLength(1);
 
     const stoppedAt = Date.now();
     server.kill('SIGTERM');
