@@ -247,7 +247,7 @@ describe('unknown keys', () => {
       text: yaml('actions: { a: { command: [uptime] } }', 'listne: 1.2.3.4:80'),
       line: 2,
       key: 'listne',
-      allowed: 'listen, network, defaults, limits, server, dataDir, history, auth, datasources, actions',
+      allowed: 'listen, tls, network, defaults, limits, server, dataDir, history, auth, datasources, actions',
     },
     {
       where: 'an action',
