@@ -7,7 +7,8 @@ import type { RunResult } from '../core/result.js';
 import { resultToCsv } from '../http/renderers/csv.js';
 import { tableToText } from '../http/renderers/text-table.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { openStore, type Store } from '../store/open.js';
+import type { Store } from '../store/open.js';
+import { openCliStore } from './store.js';
 import { auditRecorder, historyRecorder } from '../store/recorder.js';
 
 export type OutputFormat = 'text' | 'json' | 'csv';
@@ -45,15 +46,13 @@ export async function runAction(config: Config, actionId: string, options: RunOp
   const datasources = new Datasources(config.datasources, config.dir);
   const store = openStoreOrWarn(config);
   const executor = new Executor({
-    datasource: (name) => datasources.get(name),
     limits: config.limits,
-    secrets: config.secrets,
     observers: store ? [historyRecorder(store.history), auditRecorder(store.audit)] : [],
     onObserverError: (error) => console.error(`porthole: warning: the run could not be recorded in history: ${(error as Error).message}`),
   });
   try {
     const params = validateParams(action, input);
-    const run = executor.start(action, params, { source: 'cli' });
+    const run = executor.start(action, params, { source: 'cli' }, { datasource: (name) => datasources.get(name), secrets: config.secrets });
     const stop = () => run.cancel();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -86,7 +85,7 @@ export async function runAction(config: Config, actionId: string, options: RunOp
 /** A run from the command line is recorded too; a history that cannot be opened must not stop it. */
 function openStoreOrWarn(config: Config): Store | undefined {
   try {
-    return openStore(config);
+    return openCliStore(config);
   } catch (error) {
     console.error(`porthole: warning: run history in ${config.dataDir} cannot be opened (${(error as Error).message}); this run is not recorded`);
     return undefined;

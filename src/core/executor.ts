@@ -16,13 +16,28 @@ export interface RunObserver {
   /** The run exists (queued); called before it starts. */
   created?(run: Run): void;
   finished?(run: Run, result: RunResult): void;
+  /** A cached action was asked for: a hit shares a stored or in-flight run instead of starting one. */
+  cacheLookup?(action: Action, hit: boolean): void;
+}
+
+/**
+ * What a run uses besides its action, fixed when it starts: a config reload gives new runs
+ * a new scope while runs in flight keep theirs.
+ */
+export interface RunScope {
+  /** Looks up a datasource by name (pools are owned by the caller). */
+  datasource: (name: string) => Datasource;
+  /** Scrubbed from every message a run produces. */
+  secrets: Secrets;
+}
+
+export interface RunLimits {
+  concurrency: number;
+  queue: number;
 }
 
 export interface ExecutorOptions {
-  /** Looks up a datasource by name (pools are owned by the caller). */
-  datasource: (name: string) => Datasource;
-  limits: { concurrency: number; queue: number };
-  secrets: Secrets;
+  limits: RunLimits;
   cache?: CacheLimits;
   /** The server's environment, from which commands get only PATH, LANG, HOME and TZ. */
   env?: NodeJS.ProcessEnv;
@@ -50,11 +65,14 @@ export class Executor {
    * Starts (or, for cached actions, joins) a run. Throws at once when the server is
    * shutting down or too busy to even queue the run.
    */
-  start(action: Action, params: ValidatedParams, context: RunContext): Run {
+  start(action: Action, params: ValidatedParams, context: RunContext, scope: RunScope): Run {
     if (params.actionId !== action.id) throw new PortholeError('INTERNAL', `parameters for "${params.actionId}" used with "${action.id}"`);
     if (this.closing) throw new PortholeError('SHUTTING_DOWN', 'the server is shutting down; no new runs are accepted');
     const key = action.cacheMs === undefined ? undefined : cacheKey(action.id, params.values);
-    const shared = key === undefined ? undefined : this.cache.get(key);
+    // A run of the same action from an earlier config is not shared: its action may differ now.
+    const cached = key === undefined ? undefined : this.cache.get(key);
+    const shared = cached?.action === action ? cached : undefined;
+    if (key !== undefined) this.notify((o) => o.cacheLookup?.(action, shared !== undefined));
     if (shared) return shared;
 
     this.limiter.reserve(action.id, action.concurrency);
@@ -63,8 +81,18 @@ export class Executor {
     if (key !== undefined) this.cache.track(key, run, action.cacheMs!);
     this.notify((o) => o.created?.(run));
     void run.result.then((result) => this.notify((o) => o.finished?.(run, result)));
-    void this.execute(run).finally(() => this.active.delete(run.id));
+    void this.execute(run, scope).finally(() => this.active.delete(run.id));
     return run;
+  }
+
+  /** Runs waiting for a slot and runs holding one, right now. */
+  get load(): { queued: number; running: number } {
+    return { queued: this.limiter.queued, running: this.limiter.active };
+  }
+
+  /** New limits for runs from now on; runs holding a slot keep it. */
+  setLimits(limits: RunLimits): void {
+    this.limiter.setLimits(limits.concurrency, limits.queue);
   }
 
   /** A run still queued or running. */
@@ -94,7 +122,7 @@ export class Executor {
     }
   }
 
-  private async execute(run: Run): Promise<void> {
+  private async execute(run: Run, scope: RunScope): Promise<void> {
     const startedAt = new Date();
     let release: (() => void) | undefined;
     try {
@@ -104,11 +132,11 @@ export class Executor {
       const base = { runId: run.id, actionId: run.action.id, startedAt: new Date().toISOString() };
       const result =
         run.action.kind === 'command'
-          ? textResult(base, await this.runCommand(run, run.action), this.options.secrets)
-          : await this.runQuery(run, run.action, base);
+          ? textResult(base, await this.runCommand(run, run.action), scope.secrets)
+          : await this.runQuery(run, run.action, base, scope);
       run.finish({ ...result, durationMs: Math.round(performance.now() - begin) });
     } catch (error) {
-      run.finish(failedBeforeStart(run, startedAt, error, this.options.secrets));
+      run.finish(failedBeforeStart(run, startedAt, error, scope.secrets));
     } finally {
       release?.();
     }
@@ -119,9 +147,9 @@ export class Executor {
     return runCommand(spec, { signal: run.signal, onOutput: (stream, text) => run.output(stream, text) });
   }
 
-  private async runQuery(run: Run, action: QueryAction, base: ResultBaseFields): Promise<Omit<TableResult, 'durationMs'>> {
+  private async runQuery(run: Run, action: QueryAction, base: ResultBaseFields, scope: RunScope): Promise<Omit<TableResult, 'durationMs'>> {
     try {
-      const output = await this.options.datasource(action.datasource).query({
+      const output = await scope.datasource(action.datasource).query({
         sql: action.sql,
         params: run.params.values,
         timeoutMs: action.timeoutMs,
@@ -130,7 +158,7 @@ export class Executor {
       });
       return { ...base, kind: 'table', outcome: 'succeeded', ...output };
     } catch (error) {
-      const failure = toFailure(error, this.options.secrets);
+      const failure = toFailure(error, scope.secrets);
       return { ...base, kind: 'table', outcome: outcomeOf(failure.code), error: failure, columns: [], rows: [], truncated: false };
     }
   }

@@ -10,8 +10,10 @@ import { sendError } from './errors.js';
  * downloads. A hidden action answers exactly like one that does not exist.
  */
 export function may(app: App, request: FastifyRequest, action: Action, need: Need): boolean {
-  const decision = decide(app.config.auth, request.principal, action, need);
-  if (!decision.allowed && app.config.auth) {
+  const { auth } = request.generation.config;
+  const decision = decide(auth, request.principal, action, need);
+  if (!decision.allowed && auth) {
+    app.metrics.denied('forbidden');
     app.store.audit.record({
       event: 'denied',
       user: request.principal.kind === 'user' ? request.principal.user : undefined,
@@ -26,13 +28,14 @@ export function may(app: App, request: FastifyRequest, action: Action, need: Nee
 
 /** The action named in the URL if this person may see it; otherwise undefined, to be answered with 404. */
 export function visibleAction(app: App, request: FastifyRequest, id: string): Action | undefined {
-  const action = app.config.actions.get(id);
+  const action = request.generation.config.actions.get(id);
   return action && may(app, request, action, 'view') ? action : undefined;
 }
 
 /** Actions this person may see, in config order, for lists and the dashboard. */
-export function visibleActions(app: App, request: FastifyRequest): Action[] {
-  return [...app.config.actions.values()].filter((action) => decide(app.config.auth, request.principal, action, 'view').allowed);
+export function visibleActions(request: FastifyRequest): Action[] {
+  const { actions, auth } = request.generation.config;
+  return [...actions.values()].filter((action) => decide(auth, request.principal, action, 'view').allowed);
 }
 
 /** Sends 403 when the person may see the action but not run it; returns whether they may. */

@@ -1,11 +1,14 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import { IdentityResolver, passwordFingerprint } from '../access/identity.js';
 import { LoginThrottle } from '../access/login-throttle.js';
+import { OidcClient } from '../access/oidc.js';
 import type { AuthConfig } from '../config/schema.js';
 import type { Config } from '../config/load.js';
 import type { Store } from '../store/open.js';
+import type { Metrics } from '../metrics/registry.js';
 import { sendError } from './errors.js';
 import { negotiate } from './negotiate.js';
 
@@ -21,6 +24,8 @@ export interface AuthRuntime {
   config: AuthConfig;
   identity: IdentityResolver;
   throttle: LoginThrottle;
+  /** Present with auth.oidc. */
+  oidc: OidcClient | undefined;
   startSession(request: FastifyRequest, reply: FastifyReply, who: SignedIn): void;
   endSession(request: FastifyRequest, reply: FastifyReply): void;
 }
@@ -45,74 +50,28 @@ export function safeNext(next: unknown): string {
 }
 
 /**
- * Identity for every request: cookies, CSRF protection for cookie sessions, the principal
- * decided right after the network gate, and sign-in required everywhere but the login flow.
+ * Identity for one config. `previous` (the runtime being replaced by a reload) lends its
+ * login throttle and single sign-on client when their settings are unchanged, so a reload
+ * neither forgives failed logins nor breaks sign-ins under way.
  */
-export async function registerAuth(fastify: FastifyInstance, config: Config, store: Store, isTrustedProxy: (peer: string | undefined) => boolean): Promise<AuthRuntime | undefined> {
+export function createAuthRuntime(config: Config, store: Store, previous?: AuthRuntime): AuthRuntime | undefined {
   const auth = config.auth;
-  fastify.decorateRequest('principal', undefined as never);
-  if (!auth) {
-    fastify.addHook('onRequest', async (request) => {
-      request.principal = { kind: 'anonymous', ip: request.clientIp };
-    });
-    return undefined;
-  }
-
-  await fastify.register(cookie);
-  await fastify.register(csrf, {
-    cookieKey: '_porthole_csrf',
-    cookieOpts: { httpOnly: true, sameSite: 'strict', path: '/', signed: false, secure: 'auto' },
-    getToken: (request) => {
-      const header = request.headers['x-csrf-token'];
-      if (typeof header === 'string') return header;
-      const body = request.body as Record<string, unknown> | undefined;
-      return typeof body?._csrf === 'string' ? body._csrf : undefined;
-    },
-  });
-
+  if (!auth) return undefined;
   const identity = new IdentityResolver(auth, config.network.trustedProxies, store);
-  const throttle = new LoginThrottle(auth.throttle.maxFailures, auth.throttle.window);
+  const throttle = previous && isDeepStrictEqual(previous.config.throttle, auth.throttle) ? previous.throttle : new LoginThrottle(auth.throttle.maxFailures, auth.throttle.window);
+  const oidc = !auth.oidc ? undefined : previous?.oidc && isDeepStrictEqual(previous.config.oidc, auth.oidc) ? previous.oidc : new OidcClient(auth.oidc);
   const cookieName = auth.session.cookieName;
   const cookieOptions = (request: FastifyRequest) => ({
     httpOnly: true,
     sameSite: 'lax' as const,
     path: '/',
-    secure: overTls(request, isTrustedProxy(request.raw.socket.remoteAddress)),
+    secure: overTls(request, request.generation.gate.isTrustedProxy(request.raw.socket.remoteAddress)),
   });
-
-  fastify.addHook('onRequest', async (request, reply) => {
-    const result = identity.resolve({
-      ip: request.clientIp,
-      peer: request.raw.socket.remoteAddress,
-      headers: request.headers,
-      sessionId: request.cookies[cookieName],
-    });
-    if ('invalidToken' in result) {
-      request.principal = { kind: 'anonymous', ip: request.clientIp };
-      void reply.header('www-authenticate', 'Bearer error="invalid_token"');
-      return sendError(request, reply, { status: 401, code: 'INVALID_TOKEN', message: 'the API token is not valid: unknown, revoked or expired' });
-    }
-    request.principal = result.principal;
-    if (result.principal.kind === 'user' || isPublic(request.url)) return;
-    if (negotiate(request.raw, request.url.startsWith('/api/') ? 'json' : 'text') === 'html' && request.method === 'GET') {
-      return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
-    }
-    void reply.header('www-authenticate', 'Bearer');
-    return sendError(request, reply, { status: 401, code: 'SIGN_IN_REQUIRED', message: 'sign in first: send an API token as "Authorization: Bearer …" or use the login page' });
-  });
-
-  // A cookie is sent by the browser whatever page asked; state changes through one need our token.
-  fastify.addHook('preHandler', (request, reply, done) => {
-    const usesCookie = request.principal.kind === 'user' && request.principal.via === 'session';
-    const changes = !['GET', 'HEAD', 'OPTIONS'].includes(request.method);
-    if ((usesCookie || request.url.startsWith('/login')) && changes) return fastify.csrfProtection(request, reply, done);
-    done();
-  });
-
   return {
     config: auth,
     identity,
     throttle,
+    oidc,
     startSession(request, reply, who) {
       const old = request.cookies[cookieName];
       if (old) store.sessions.delete(old);
@@ -134,4 +93,64 @@ export async function registerAuth(fastify: FastifyInstance, config: Config, sto
       if (request.principal.kind === 'user') store.audit.record({ event: 'logout', user: request.principal.user, ip: request.clientIp });
     },
   };
+}
+
+/**
+ * Identity for every request: cookies, CSRF protection for cookie sessions, the principal
+ * decided right after the network gate, and sign-in required everywhere but the login flow.
+ * Each request follows the auth: of its own generation, so a reload may turn sign-in on or off.
+ */
+export async function registerAuth(fastify: FastifyInstance, metrics: Metrics): Promise<void> {
+  fastify.decorateRequest('principal', undefined as never);
+  await fastify.register(cookie);
+  await fastify.register(csrf, {
+    cookieKey: '_porthole_csrf',
+    cookieOpts: { httpOnly: true, sameSite: 'strict', path: '/', signed: false, secure: 'auto' },
+    getToken: (request) => {
+      const header = request.headers['x-csrf-token'];
+      if (typeof header === 'string') return header;
+      const body = request.body as Record<string, unknown> | undefined;
+      return typeof body?._csrf === 'string' ? body._csrf : undefined;
+    },
+  });
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    const { auth } = request.generation;
+    if (!auth) {
+      request.principal = { kind: 'anonymous', ip: request.clientIp };
+      return;
+    }
+    const result = auth.identity.resolve({
+      ip: request.clientIp,
+      peer: request.raw.socket.remoteAddress,
+      headers: request.headers,
+      sessionId: request.cookies[auth.config.session.cookieName],
+    });
+    if ('invalidToken' in result) {
+      request.principal = { kind: 'anonymous', ip: request.clientIp };
+      metrics.denied('invalid-token');
+      void reply.header('www-authenticate', 'Bearer error="invalid_token"');
+      return sendError(request, reply, { status: 401, code: 'INVALID_TOKEN', message: 'the API token is not valid: unknown, revoked or expired' });
+    }
+    request.principal = result.principal;
+    if (result.principal.kind === 'user' || isPublic(request.url)) return;
+    metrics.denied('unauthenticated');
+    if (negotiate(request.raw, request.url.startsWith('/api/') ? 'json' : 'text') === 'html' && request.method === 'GET') {
+      return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
+    }
+    void reply.header('www-authenticate', 'Bearer');
+    return sendError(request, reply, { status: 401, code: 'SIGN_IN_REQUIRED', message: 'sign in first: send an API token as "Authorization: Bearer …" or use the login page' });
+  });
+
+  // A cookie is sent by the browser whatever page asked; state changes through one need our token.
+  fastify.addHook('preHandler', (request, reply, done) => {
+    const usesCookie = request.principal.kind === 'user' && request.principal.via === 'session';
+    const changes = !['GET', 'HEAD', 'OPTIONS'].includes(request.method);
+    if (request.generation.auth && (usesCookie || request.url.startsWith('/login')) && changes) return fastify.csrfProtection(request, reply, done);
+    done();
+  });
+  // The CSRF plugin refuses a missing or wrong token itself, with its own errors.
+  fastify.addHook('onError', async (_request, _reply, error) => {
+    if (error.code === 'FST_CSRF_MISSING_SECRET' || error.code === 'FST_CSRF_INVALID_TOKEN') metrics.denied('csrf');
+  });
 }

@@ -6,6 +6,7 @@ import staticFiles from '@fastify/static';
 import compress from '@fastify/compress';
 import { createRequire } from 'node:module';
 import { isCrossSite } from '../access/same-origin.js';
+import { tlsCredentials } from '../config/tls.js';
 import type { App } from './app.js';
 import { registerAuth } from './auth.js';
 import { securityHeaders } from './security-headers.js';
@@ -16,6 +17,7 @@ import { sendError, sendForbidden, sendNotFound, toErrorBody } from './errors.js
 import { aliasRoutes } from './routes/aliases.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { pageRoutes } from './routes/pages.js';
 import { streamRoutes } from './routes/streams.js';
 
@@ -29,8 +31,10 @@ const CHART_DIR = path.dirname(createRequire(import.meta.url).resolve('chart.js'
  * network gate (client IP, allowlist) first, for every route, before any body is read.
  */
 export async function buildServer(app: App, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
-  const { server } = app.config;
+  // These settings are the server's own: a reload keeps them (see reload.ts).
+  const { server, tls } = app.generations.current.config;
   const fastify = Fastify({
+    ...(tls ? { https: tlsCredentials(tls) } : {}),
     logger,
     // One line per request is written by the onResponse hook below, with the gate's client IP.
     logController: new LogController({ disableRequestLogging: true }),
@@ -44,22 +48,27 @@ export async function buildServer(app: App, logger: FastifyServerOptions['logger
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 128 },
   });
 
-  const headers = securityHeaders({ hsts: false });
+  const headers = securityHeaders({ hsts: tls !== undefined });
   fastify.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
     done();
   });
   // After the security headers, so even a denied answer carries the same headers as any other page.
   fastify.decorateRequest('clientIp', undefined);
+  fastify.decorateRequest('generation', undefined as never);
   fastify.addHook('onRequest', async (request, reply) => {
-    const decision = app.gate.decide(request.raw.socket.remoteAddress, request.headers);
+    // Taken once: every later stage of this request sees the same config, whatever a reload does meanwhile.
+    const { gate } = (request.generation = app.generations.enter(reply));
+    const decision = gate.decide(request.raw.socket.remoteAddress, request.headers);
     request.clientIp = decision.ip;
     if (!decision.allowed) {
       request.log.warn({ ip: decision.ip ?? null, peer: request.raw.socket.remoteAddress, method: request.method, url: request.url.split('?')[0] }, 'denied by network allowlist');
-      return app.gate.denyStatus === 403 ? sendForbidden(request, reply) : sendNotFound(request, reply);
+      app.metrics.denied('network');
+      return gate.denyStatus === 403 ? sendForbidden(request, reply) : sendNotFound(request, reply);
     }
     if (isCrossSite(request.method, request.headers)) {
       request.log.warn({ ip: decision.ip, origin: request.headers.origin ?? null, url: request.url.split('?')[0] }, 'cross-site request refused');
+      app.metrics.denied('cross-site');
       return sendError(request, reply, { status: 403, code: 'CROSS_SITE', message: 'requests that change things must come from Porthole\'s own pages or from a script, not from another site' });
     }
   });
@@ -70,7 +79,7 @@ export async function buildServer(app: App, logger: FastifyServerOptions['logger
     );
   });
 
-  app.auth = await registerAuth(fastify, app.config, app.store, (peer) => app.gate.isTrustedProxy(peer));
+  await registerAuth(fastify, app.metrics);
 
   // Bodies are JSON or HTML forms. Plain text is what another site can send without a preflight: refuse it.
   fastify.removeContentTypeParser('text/plain');
@@ -91,6 +100,7 @@ export async function buildServer(app: App, logger: FastifyServerOptions['logger
   await fastify.register(oidcRoutes, { app });
   await fastify.register(adminRoutes, { app });
   await fastify.register(healthRoutes, { app });
+  await fastify.register(metricsRoutes, { app });
   await fastify.register(apiRoutes, { app });
   await fastify.register(streamRoutes, { app });
   await fastify.register(pageRoutes, { app });

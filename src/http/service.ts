@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { NetworkGate } from '../access/network-gate.js';
 import type { Config } from '../config/load.js';
 import { Executor, type RunObserver } from '../core/executor.js';
 import { maskedValues } from '../core/params.js';
-import { Datasources } from '../datasources/create.js';
+import { createMetrics } from '../metrics/registry.js';
 import { killAllRunningGroups } from '../runners/process-group.js';
 import { openStore } from '../store/open.js';
 import { auditRecorder, historyRecorder } from '../store/recorder.js';
 import type { App } from './app.js';
+import { Generations, buildGeneration } from './generation.js';
 import { buildServer } from './server.js';
 
 const PRUNE_EVERY_MS = 10 * 60_000;
@@ -21,11 +21,11 @@ export interface Service {
 
 /** Builds everything a running Porthole needs from a validated config. */
 export async function createService(config: Config, logger: FastifyServerOptions['logger'] = false): Promise<Service> {
-  const store = openStore(config);
-  const { history } = store;
-  const datasources = new Datasources(config.datasources, config.dir);
-  // Observers log through the server's logger, which exists by the time any run does.
+  // Observers and the store log through the server's logger, which exists by the time any run does.
   const log = () => fastify.log;
+  const store = openStore(config, (error) => log().error({ err: error }, 'recording a run failed'));
+  const { history } = store;
+  const generations = new Generations(buildGeneration(config, store));
 
   const runLog: RunObserver = {
     finished: (run, result) =>
@@ -43,22 +43,23 @@ export async function createService(config: Config, logger: FastifyServerOptions
         'run',
       ),
   };
+  // Once per service, so a config reload never resets a counter; the gauges read the executor when scraped.
+  const metrics = createMetrics(() => executor.load);
   const executor = new Executor({
-    datasource: (name) => datasources.get(name),
     limits: config.limits,
-    secrets: config.secrets,
-    observers: [historyRecorder(history), auditRecorder(store.audit), runLog],
+    observers: [historyRecorder(history), auditRecorder(store.audit), runLog, metrics.runs],
     onObserverError: (error) => log().error({ err: error }, 'recording a run failed'),
   });
 
-  const app: App = { config, gate: new NetworkGate(config.network), executor, datasources, store };
+  const app: App = { generations, executor, store, metrics };
   const fastify = await buildServer(app, logger);
 
   // History, the audit log and expired sessions are kept as long as history.maxAge says.
   const prune = async () => {
+    const { auth } = generations.current.config;
     await history.prune();
     store.audit.prune(new Date(Date.now() - config.history.maxAge).toISOString());
-    if (config.auth) store.sessions.prune(config.auth.session.idleTimeout);
+    if (auth) store.sessions.prune(auth.session.idleTimeout);
   };
   await prune();
   const pruner = setInterval(() => void prune().catch((error: unknown) => log().error({ err: error }, 'pruning the store failed')), PRUNE_EVERY_MS);
@@ -69,11 +70,11 @@ export async function createService(config: Config, logger: FastifyServerOptions
     (closing ??= (async () => {
       clearInterval(pruner);
       const stopped = fastify.close();
-      await executor.shutdown(config.server.shutdownGrace);
+      await executor.shutdown(generations.current.config.server.shutdownGrace);
       await stopped;
       // Anything a run left behind that escaped its own cleanup goes now.
       killAllRunningGroups('SIGKILL');
-      await datasources.closeAll();
+      await generations.close();
       store.close();
     })());
 
