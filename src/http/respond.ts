@@ -6,6 +6,7 @@ import { resultToCsv } from './renderers/csv.js';
 import { escapeHtml, page } from './renderers/html.js';
 import { resultSection } from './renderers/result-view.js';
 import { tableToText } from './renderers/text-table.js';
+import { STREAM_JSON_ABOVE, textResultJson } from './renderers/json-stream.js';
 import { CONTENT_TYPES, type Format } from './negotiate.js';
 
 /** The HTTP status of a finished run: 200 only for success, otherwise what its failure maps to. */
@@ -18,8 +19,11 @@ export function sendResult(reply: FastifyReply, run: { id: string; action: Run['
   void reply.code(statusOf(result)).type(CONTENT_TYPES[format]).header('x-porthole-run', run.id);
   if (ageMs !== undefined) void reply.header('age', String(Math.floor(ageMs / 1000)));
   switch (format) {
-    case 'json':
-      return reply.send(ageMs === undefined ? result : { ...result, cache: { ageMs } });
+    case 'json': {
+      const extra = ageMs === undefined ? {} : { cache: { ageMs } };
+      if (result.kind === 'text' && result.stdout.length + result.stderr.length > STREAM_JSON_ABOVE) return reply.send(textResultJson(result, extra));
+      return reply.send({ ...result, ...extra });
+    }
     case 'csv':
       return reply.send(resultToCsv(result));
     case 'html':

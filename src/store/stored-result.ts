@@ -22,6 +22,7 @@ export function storedResult(result: RunResult, maxBytes: number): { result: Run
 
 function cutText(text: string, maxBytes: number): { text: string; cut: boolean } {
   if (Buffer.byteLength(text) <= maxBytes) return { text, cut: false };
-  // Decoding a cut buffer may end in half a character; drop it rather than store U+FFFD.
-  return { text: Buffer.from(text).subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, ''), cut: true };
+  // maxBytes characters are at least maxBytes bytes, so only they are encoded, not the whole
+  // output. Decoding a cut buffer may end in half a character; drop it rather than store U+FFFD.
+  return { text: Buffer.from(text.slice(0, maxBytes)).subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, ''), cut: true };
 }
