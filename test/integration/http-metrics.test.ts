@@ -126,7 +126,8 @@ describe('GET /metrics with auth', () => {
     server = await startServer(
       `network: { allow: [127.0.0.1, "::1"] }
 auth:
-  users: { prometheus: {}, runner: {} }
+  users: { prometheus: {}, runner: {}, viewer: {} }
+  admins: { users: [prometheus] }
   throttle: { maxFailures: 1, window: 1m }
 ${actions(true)}`,
       { dir },
@@ -138,12 +139,17 @@ ${actions(true)}`,
   const scrape = async () => parse((await request(server.port, '/metrics', { headers: { authorization: `Bearer ${token}` } })).body);
   const denied = (samples: Map<string, number>, reason: string) => samples.get(key('porthole_denied_requests_total', { reason }));
 
-  it('needs an identity, as /healthz does: 401 without a token or with a bad one, 200 with an API token', async () => {
+  it('needs an admin: 401 without a token or with a bad one, 404 for a signed-in non-admin, 200 with an admin\'s API token', async () => {
     const anonymous = await request(server.port, '/metrics');
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers['www-authenticate']).toBe('Bearer');
     expect(anonymous.body).not.toContain('porthole_');
     expect((await request(server.port, '/metrics', { headers: { authorization: 'Bearer ph_not-a-token' } })).status).toBe(401);
+
+    const runnerToken = server.service.app.store.tokens.create('runner', 'not-an-admin').token;
+    const notAdmin = await request(server.port, '/metrics', { headers: { authorization: `Bearer ${runnerToken}` } });
+    expect(notAdmin.status).toBe(404);
+    expect(notAdmin.body).not.toContain('porthole_');
 
     const res = await request(server.port, '/metrics', { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
@@ -154,9 +160,10 @@ ${actions(true)}`,
 
   it('counts a run refused by allow: as forbidden', async () => {
     const before = denied(await scrape(), 'forbidden')!;
+    const viewerToken = server.service.app.store.tokens.create('viewer', 'may-only-view').token;
     const res = await request(server.port, '/api/actions/hello/runs', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${viewerToken}` },
       body: '{"params":{}}',
     });
     expect(res.status).toBe(403);
