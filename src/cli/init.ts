@@ -85,7 +85,7 @@ actions:
 #       passwordHash: "scrypt$..."  # the output of \`porthole hash-password\` (it asks without echoing)
 #       groups: [ops]
 #   admins: { users: [alice] }
-# Scripts and Prometheus (GET /metrics) send an API token instead of signing in:
+# Scripts send an API token instead of signing in; Prometheus (GET /metrics) needs an admin's:
 #   porthole token create --user alice --name monitoring --expires 90d
 `;
 
