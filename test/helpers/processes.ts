@@ -6,24 +6,23 @@ export function processesMatching(marker: string): string[] {
   return out.split('\n').filter((line) => line.includes(marker) && !line.includes('ps -eo'));
 }
 
-/** Polls until no process carries `marker`, or the deadline passes; returns what is left. */
-export async function waitForNoProcess(marker: string, timeoutMs = 10_000): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  let left = processesMatching(marker);
-  while (left.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    left = processesMatching(marker);
-  }
-  return left;
-}
-
-/** Polls until a process carries `marker`, or the deadline passes; returns what was found. */
-export async function waitForProcess(marker: string, timeoutMs = 10_000): Promise<string[]> {
+/** Polls the processes carrying `marker` until `done` says so or the deadline passes; returns the last list. */
+async function pollProcesses(marker: string, done: (found: string[]) => boolean, timeoutMs: number, everyMs: number): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let found = processesMatching(marker);
-  while (found.length === 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  while (!done(found) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
     found = processesMatching(marker);
   }
   return found;
+}
+
+/** Polls until no process carries `marker`, or the deadline passes; returns what is left. */
+export function waitForNoProcess(marker: string, timeoutMs = 10_000): Promise<string[]> {
+  return pollProcesses(marker, (found) => found.length === 0, timeoutMs, 100);
+}
+
+/** Polls until a process carries `marker`, or the deadline passes; returns what was found. */
+export function waitForProcess(marker: string, timeoutMs = 10_000): Promise<string[]> {
+  return pollProcesses(marker, (found) => found.length > 0, timeoutMs, 50);
 }
