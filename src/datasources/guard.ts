@@ -1,17 +1,10 @@
-import { PortholeError } from '../core/errors.js';
+import type { PortholeError } from '../core/errors.js';
+import { cancelledError, timeoutError } from './errors.js';
 
 /** How much longer than the server-side statement timeout the client waits before stepping in. */
 export const BACKSTOP_MS = 1000;
 /** The stop action (e.g. a KILL on a fresh connection) may not hold up the caller longer than this. */
 const STOP_ACTION_LIMIT_MS = 3000;
-
-export function timeoutError(datasource: string, timeoutMs: number): PortholeError {
-  return new PortholeError('TIMEOUT', `query on datasource "${datasource}" timed out after ${timeoutMs}ms`);
-}
-
-export function cancelledError(datasource: string): PortholeError {
-  return new PortholeError('CANCELLED', `query on datasource "${datasource}" was cancelled`);
-}
 
 /**
  * The client-side backstop for one query. When the deadline passes or the signal aborts,

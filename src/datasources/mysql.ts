@@ -7,8 +7,9 @@ import type { ParamValue } from '../core/params-types.js';
 import type { Cell, Column, TableOutput } from '../core/result.js';
 import { binaryCell, decimalCell, genericCell, integerCell, localDateTimeCell, utcTimestampCell } from './cells.js';
 import type { Datasource, QueryRequest } from './datasource.js';
-import { BACKSTOP_MS, QueryGuard, timeoutError } from './guard.js';
-import { bindValues, translatePlaceholders } from './placeholders.js';
+import { closedError, queryFailedError, readOnlyError, redactPassword, timeoutError, unreachableError } from './errors.js';
+import { BACKSTOP_MS, QueryGuard } from './guard.js';
+import { bindValues, placeholderTranslator } from './placeholders.js';
 
 /** mysql2's column type codes (lib/constants/types.js) to MySQL's type names. */
 const TYPE_NAMES: Record<number, string> = {
@@ -128,6 +129,7 @@ export class MysqlDatasource implements Datasource {
   /** The statement timeout last set on each pooled connection, so it is set only when it changes. */
   private readonly sessionTimeouts = new WeakMap<object, number>();
   private readonly listening = new WeakSet<object>();
+  private readonly translate = placeholderTranslator('mysql');
 
   constructor(
     readonly name: string,
@@ -135,7 +137,7 @@ export class MysqlDatasource implements Datasource {
   ) {}
 
   async query(request: QueryRequest): Promise<TableOutput> {
-    const { sql, names } = translatePlaceholders(request.sql, 'mysql');
+    const { sql, names } = this.translate(request.sql);
     const values = bindValues(names, request.params).map(toWire);
     const guard = new QueryGuard(this.name, request.timeoutMs, BACKSTOP_MS, request.signal);
     return guard.run(this.execute(sql, values, request, guard));
@@ -158,7 +160,7 @@ export class MysqlDatasource implements Datasource {
   }
 
   private getPool(): Pool {
-    if (this.closed) throw new PortholeError('DATASOURCE_UNAVAILABLE', `datasource "${this.name}" is closed`);
+    if (this.closed) throw closedError(this.name);
     this.pool ??= mysql.createPool({
       ...this.connectionOptions(),
       connectionLimit: this.config.poolSize,
@@ -227,6 +229,16 @@ export class MysqlDatasource implements Datasource {
       let columns: Column[] = [];
       const rows: Cell[][] = [];
       let settled = false;
+      // mysql2 tells only the connection, not the running command, when the server goes away.
+      const lost = () => fail(Object.assign(new Error('the connection to the server was lost'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }));
+      const settle = (done: () => void) => {
+        if (settled) return;
+        settled = true;
+        conn.connection.off('error', lost);
+        conn.connection.off('end', lost);
+        done();
+      };
+      const fail = (error: unknown) => settle(() => reject(error instanceof Error ? error : new Error(String(error))));
       command.on('fields', (fields: FieldPacket[] | undefined, index = 0) => {
         if (index === 0 && Array.isArray(fields)) {
           columns = fields.map((f) => ({ name: f.name, type: columnType(f) }));
@@ -236,38 +248,16 @@ export class MysqlDatasource implements Datasource {
         // Only the first result set counts; non-arrays are OK packets of statements without rows.
         if (settled || index !== 0 || !Array.isArray(row)) return;
         if (rows.length === maxRows) {
-          settled = true;
           conn.connection.pause();
-          resolve({ columns, rows, truncated: true });
+          settle(() => resolve({ columns, rows, truncated: true }));
           return;
         }
         rows.push(row.map((value, i) => cell(value, columns[i]?.type ?? '')));
       });
-      command.on('end', () => {
-        if (settled) return;
-        settled = true;
-        resolve({ columns, rows, truncated: false });
-      });
-      const fail = (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        conn.connection.off('error', lost);
-        conn.connection.off('end', lost);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      };
-      // mysql2 tells only the connection, not the running command, when the server goes away.
-      const lost = () => fail(Object.assign(new Error('the connection to the server was lost'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }));
+      command.on('end', () => settle(() => resolve({ columns, rows, truncated: false })));
+      command.on('error', fail);
       conn.connection.once('error', lost);
       conn.connection.once('end', lost);
-      command.on('error', fail);
-      const settle = () => {
-        conn.connection.off('error', lost);
-        conn.connection.off('end', lost);
-      };
-      command.on('end', settle);
-      command.on('result', () => {
-        if (settled) settle();
-      });
     });
   }
 
@@ -334,27 +324,12 @@ export class MysqlDatasource implements Datasource {
   private mapError(error: unknown, timeoutMs?: number): PortholeError {
     if (error instanceof PortholeError) return error;
     const e = error as DriverError;
-    const reason = this.redact(e.message ?? String(error));
-    if (e.code !== undefined && UNAVAILABLE_CODES.has(e.code)) {
-      return new PortholeError('DATASOURCE_UNAVAILABLE', `datasource "${this.name}" is unreachable: ${reason}`, { cause: error });
-    }
-    if (e.errno === ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION) {
-      return new PortholeError(
-        'READ_ONLY',
-        `datasource "${this.name}" is read-only, so the statement was rejected: it tries to write. ` +
-          `To allow writes, set readOnly: false on the datasource.`,
-        { cause: error },
-      );
-    }
+    const reason = redactPassword(e.message ?? String(error), this.config.password);
+    if (e.code !== undefined && UNAVAILABLE_CODES.has(e.code)) return unreachableError(this.name, reason, error);
+    if (e.errno === ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION) return readOnlyError(this.name, error);
     if ((e.errno === ER_STATEMENT_TIMEOUT || e.errno === ER_QUERY_TIMEOUT) && timeoutMs !== undefined) {
       return timeoutError(this.name, timeoutMs);
     }
-    return new PortholeError('QUERY_FAILED', `query on datasource "${this.name}" failed: ${reason}`, { cause: error });
-  }
-
-  /** Driver messages do not carry the password, but a message is shown to users: make sure. */
-  private redact(message: string): string {
-    const password = this.config.password;
-    return password ? message.split(password).join('***') : message;
+    return queryFailedError(this.name, reason, error);
   }
 }

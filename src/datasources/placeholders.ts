@@ -201,6 +201,23 @@ export function translatePlaceholders(sql: string, dialect: Dialect): Translated
   return { sql: parts.join(''), names };
 }
 
+/**
+ * `translatePlaceholders` for one datasource, remembering each SQL text it has seen: an
+ * action's SQL never changes, so it is scanned once, not on every run. Only operator SQL
+ * from the config reaches a datasource, and a reload makes new ones, so this stays small.
+ */
+export function placeholderTranslator(dialect: Dialect): (sql: string) => TranslatedSql {
+  const seen = new Map<string, TranslatedSql>();
+  return (sql) => {
+    let translated = seen.get(sql);
+    if (translated === undefined) {
+      translated = translatePlaceholders(sql, dialect);
+      seen.set(sql, translated);
+    }
+    return translated;
+  };
+}
+
 /** Distinct placeholder names in order of first use, for checking them against declared params. */
 export function placeholderNames(sql: string, dialect: Dialect): string[] {
   return [...new Set(scan(sql, dialect).map((p) => p.name))];

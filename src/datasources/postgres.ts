@@ -6,8 +6,9 @@ import { PortholeError } from '../core/errors.js';
 import type { Cell, TableOutput } from '../core/result.js';
 import { decimalCell, integerCell, localDateTimeCell, pgByteaCell, utcTimestampCell } from './cells.js';
 import type { Datasource, QueryRequest } from './datasource.js';
-import { BACKSTOP_MS, QueryGuard, timeoutError } from './guard.js';
-import { bindValues, translatePlaceholders } from './placeholders.js';
+import { closedError, queryFailedError, readOnlyError, redactPassword, timeoutError, unreachableError } from './errors.js';
+import { BACKSTOP_MS, QueryGuard } from './guard.js';
+import { bindValues, placeholderTranslator } from './placeholders.js';
 
 /** pg_type.typname of the common built-in types; arrays are shown as `elem[]`. */
 const TYPE_NAMES: Record<number, string> = {
@@ -124,6 +125,7 @@ export class PostgresDatasource implements Datasource {
   private pool: pg.Pool | undefined;
   private closed = false;
   private readonly listening = new WeakSet<PoolClient>();
+  private readonly translate = placeholderTranslator('postgres');
 
   constructor(
     readonly name: string,
@@ -131,7 +133,7 @@ export class PostgresDatasource implements Datasource {
   ) {}
 
   async query(request: QueryRequest): Promise<TableOutput> {
-    const { sql, names } = translatePlaceholders(request.sql, 'postgres');
+    const { sql, names } = this.translate(request.sql);
     const values = bindValues(names, request.params);
     const guard = new QueryGuard(this.name, request.timeoutMs, BACKSTOP_MS, request.signal);
     return guard.run(this.execute(sql, values, request, guard));
@@ -168,7 +170,7 @@ export class PostgresDatasource implements Datasource {
   }
 
   private getPool(): pg.Pool {
-    if (this.closed) throw new PortholeError('DATASOURCE_UNAVAILABLE', `datasource "${this.name}" is closed`);
+    if (this.closed) throw closedError(this.name);
     if (!this.pool) {
       this.pool = new pg.Pool({ ...this.connectionOptions(), max: this.config.poolSize, types });
       // An idle client whose server session dies is removed by the pool; without a
@@ -273,25 +275,10 @@ export class PostgresDatasource implements Datasource {
   private mapError(error: unknown, timeoutMs?: number): PortholeError {
     if (error instanceof PortholeError) return error;
     const e = error as DriverError;
-    const reason = this.redact(e.message ?? String(error));
-    if (isConnectionError(error)) {
-      return new PortholeError('DATASOURCE_UNAVAILABLE', `datasource "${this.name}" is unreachable: ${reason}`, { cause: error });
-    }
-    if (e.code === READ_ONLY_SQL_TRANSACTION) {
-      return new PortholeError(
-        'READ_ONLY',
-        `datasource "${this.name}" is read-only, so the statement was rejected: it tries to write. ` +
-          `To allow writes, set readOnly: false on the datasource.`,
-        { cause: error },
-      );
-    }
+    const reason = redactPassword(e.message ?? String(error), this.config.password);
+    if (isConnectionError(error)) return unreachableError(this.name, reason, error);
+    if (e.code === READ_ONLY_SQL_TRANSACTION) return readOnlyError(this.name, error);
     if (e.code === QUERY_CANCELED && timeoutMs !== undefined) return timeoutError(this.name, timeoutMs);
-    return new PortholeError('QUERY_FAILED', `query on datasource "${this.name}" failed: ${reason}`, { cause: error });
-  }
-
-  /** Driver messages do not carry the password, but a message is shown to users: make sure. */
-  private redact(message: string): string {
-    const password = this.config.password;
-    return password ? message.split(password).join('***') : message;
+    return queryFailedError(this.name, reason, error);
   }
 }

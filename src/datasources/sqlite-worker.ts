@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { ErrorCode } from '../core/errors.js';
 import type { Cell, Column, TableOutput } from '../core/result.js';
 import { binaryCell, integerCell } from './cells.js';
 
@@ -26,13 +25,16 @@ export interface WorkerRequest {
   maxRows: number;
 }
 
+/** The failures a worker reports; the parent words them (see errors.ts). */
+export type WorkerErrorCode = 'READ_ONLY' | 'DATASOURCE_UNAVAILABLE' | 'QUERY_FAILED';
+
 export type WorkerReply =
   | { id: number; ok: true; output: TableOutput }
-  | { id: number; ok: false; code: ErrorCode; message: string };
+  | { id: number; ok: false; code: WorkerErrorCode; message: string };
 
 class WorkerError extends Error {
   constructor(
-    readonly code: ErrorCode,
+    readonly code: WorkerErrorCode,
     message: string,
   ) {
     super(message);
@@ -41,6 +43,11 @@ class WorkerError extends Error {
 
 const options = JSON.parse(process.argv[2] ?? '{}') as WorkerOptions;
 let db: Database.Database | undefined;
+/**
+ * Statements of the open file by SQL text. An action's SQL never changes, so each is prepared
+ * once rather than on every run; only the config's SQL reaches a worker, so this stays small.
+ */
+const statements = new Map<string, Database.Statement>();
 
 /** Builds the file from the init script in a temporary file, then links it into place, once. */
 function create(file: string, initScript: string): void {
@@ -105,15 +112,24 @@ function toBind(value: string | number | null): string | number | bigint | null 
   return typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : value;
 }
 
-function run(request: WorkerRequest): TableOutput {
+function prepare(sql: string): Database.Statement {
   db ??= open();
-  const stmt = db.prepare(request.sql);
+  let stmt = statements.get(sql);
+  if (stmt === undefined) {
+    stmt = db.prepare(sql);
+    if (stmt.reader) stmt.raw(true).safeIntegers(true);
+    statements.set(sql, stmt);
+  }
+  return stmt;
+}
+
+function run(request: WorkerRequest): TableOutput {
+  const stmt = prepare(request.sql);
   const values = request.values.map(toBind);
   if (!stmt.reader) {
     stmt.run(...values);
     return { columns: [], rows: [], truncated: false };
   }
-  stmt.raw(true).safeIntegers(true);
   const declared = stmt.columns();
   const raw: unknown[][] = [];
   let truncated = false;
@@ -140,6 +156,7 @@ function failure(id: number, error: unknown): WorkerReply {
   if (code.startsWith('SQLITE_READONLY')) return { id, ok: false, code: 'READ_ONLY', message };
   if (code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_NOTADB') {
     db = undefined;
+    statements.clear();
     return { id, ok: false, code: 'DATASOURCE_UNAVAILABLE', message };
   }
   return { id, ok: false, code: 'QUERY_FAILED', message };

@@ -4,12 +4,13 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SqliteDatasourceConfig } from '../config/schema.js';
-import { PortholeError } from '../core/errors.js';
+import type { PortholeError } from '../core/errors.js';
 import type { TableOutput } from '../core/result.js';
 import type { Datasource, QueryRequest } from './datasource.js';
+import { closedError, queryFailedError, readOnlyError, unreachableError } from './errors.js';
 import { QueryGuard } from './guard.js';
-import { bindValues, translatePlaceholders } from './placeholders.js';
-import type { WorkerOptions, WorkerReply, WorkerRequest } from './sqlite-worker.js';
+import { bindValues, placeholderTranslator } from './placeholders.js';
+import type { WorkerErrorCode, WorkerOptions, WorkerReply, WorkerRequest } from './sqlite-worker.js';
 
 /** How long a killed worker may take to exit before we stop waiting for it. */
 const EXIT_WAIT_MS = 2000;
@@ -42,6 +43,7 @@ export class SqliteDatasource implements Datasource {
   /** The end of the queue: statements on one datasource run one after another. */
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly translate = placeholderTranslator('sqlite');
 
   constructor(
     readonly name: string,
@@ -56,7 +58,7 @@ export class SqliteDatasource implements Datasource {
   }
 
   async query(request: QueryRequest): Promise<TableOutput> {
-    const { sql, names } = translatePlaceholders(request.sql, 'sqlite');
+    const { sql, names } = this.translate(request.sql);
     const values = bindValues(names, request.params).map((v) => (typeof v === 'boolean' ? Number(v) : v));
     // SQLite has no statement timeout of its own: the guard's deadline is the timeout.
     const guard = new QueryGuard(this.name, request.timeoutMs, 0, request.signal);
@@ -78,7 +80,7 @@ export class SqliteDatasource implements Datasource {
   }
 
   private send(request: WorkerRequest, guard: QueryGuard): Promise<TableOutput> {
-    if (this.closed) throw new PortholeError('DATASOURCE_UNAVAILABLE', `datasource "${this.name}" is closed`);
+    if (this.closed) throw closedError(this.name);
     const worker = this.startWorker();
     guard.onStop(() => this.stopWorker());
     return new Promise<TableOutput>((resolve, reject) => {
@@ -104,10 +106,7 @@ export class SqliteDatasource implements Datasource {
     worker.on('error', () => undefined); // followed by 'exit', which is handled
     worker.on('exit', (code, signal) => {
       if (this.worker === worker) this.worker = undefined;
-      const error = new PortholeError(
-        'QUERY_FAILED',
-        `query on datasource "${this.name}" failed: the SQLite worker exited (${signal ?? `code ${code}`})`,
-      );
+      const error = queryFailedError(this.name, `the SQLite worker exited (${signal ?? `code ${code}`})`);
       for (const { reject } of this.pending.values()) reject(error);
       this.pending.clear();
     });
@@ -124,14 +123,18 @@ export class SqliteDatasource implements Datasource {
       pending.resolve(reply.output);
       return;
     }
-    const message =
-      reply.code === 'READ_ONLY'
-        ? `datasource "${this.name}" is read-only, so the statement was rejected: it tries to write. ` +
-          `To allow writes, set readOnly: false on the datasource.`
-        : reply.code === 'DATASOURCE_UNAVAILABLE'
-          ? `datasource "${this.name}" is unreachable: ${reply.message}`
-          : `query on datasource "${this.name}" failed: ${reply.message}`;
-    pending.reject(new PortholeError(reply.code, message));
+    pending.reject(this.replyError(reply.code, reply.message));
+  }
+
+  private replyError(code: WorkerErrorCode, message: string): PortholeError {
+    switch (code) {
+      case 'READ_ONLY':
+        return readOnlyError(this.name);
+      case 'DATASOURCE_UNAVAILABLE':
+        return unreachableError(this.name, message);
+      case 'QUERY_FAILED':
+        return queryFailedError(this.name, message);
+    }
   }
 
   /** Kills the worker (the only way to stop a running statement) and waits until it is gone. */
