@@ -22,6 +22,14 @@ export function passwordFingerprint(hash: string | undefined): string {
 }
 
 /**
+ * Whether a token may act for `user`: a local user still in the config, or anyone when
+ * people also come from single sign-on or a proxy (which Porthole cannot list).
+ */
+export function mayHoldToken(auth: AuthConfig, user: string): boolean {
+  return auth.users[user] !== undefined || auth.oidc !== undefined || auth.trustedHeader !== undefined;
+}
+
+/**
  * Who is asking: a bearer token, an identity header from a trusted proxy, or a session
  * cookie, in that order. Anything that fails to check out leaves the request anonymous,
  * except a bad bearer token, which is refused outright (a script should hear about it).
@@ -43,7 +51,7 @@ export class IdentityResolver {
     if (authorization !== undefined) {
       const m = /^Bearer\s+(\S+)$/i.exec(authorization);
       const token = m ? this.stores.tokens.verify(m[1]!) : undefined;
-      if (!token || !this.userExists(token.user)) return { invalidToken: true };
+      if (!token || !mayHoldToken(this.auth, token.user)) return { invalidToken: true };
       this.stores.audit.record({ event: 'token-used', user: token.user, ip, detail: token.name });
       return { principal: { kind: 'user', ip, user: token.user, groups: this.groupsOf(token.user), via: 'token' } };
     }
@@ -70,14 +78,6 @@ export class IdentityResolver {
   /** Groups the config gives a user (local users; others get theirs from the provider or proxy). */
   groupsOf(user: string): string[] {
     return this.auth.users[user]?.groups ?? [];
-  }
-
-  /**
-   * A token acts for a user who must still be there: a local user still in the config, or
-   * anyone when people also come from single sign-on or a proxy (which Porthole cannot list).
-   */
-  private userExists(user: string): boolean {
-    return this.auth.users[user] !== undefined || this.auth.oidc !== undefined || this.auth.trustedHeader !== undefined;
   }
 
   private stillValid(user: string, via: 'password' | 'oidc', fingerprint: string): boolean {

@@ -1,3 +1,4 @@
+import { mayHoldToken } from '../access/identity.js';
 import type { Config } from '../config/load.js';
 import { parseDuration } from '../config/units.js';
 import { openCliStore } from './store.js';
@@ -10,7 +11,7 @@ export function createToken(config: Config, user: string, name: string, expires:
     console.error(`porthole: --expires expects a duration such as 30d or 12h, got "${expires}"`);
     return EXIT.usage;
   }
-  if (config.auth && !config.auth.users[user] && !config.auth.oidc && !config.auth.trustedHeader) {
+  if (config.auth && !mayHoldToken(config.auth, user)) {
     console.error(`porthole: no user "${user}" in auth.users`);
     return EXIT.usage;
   }
