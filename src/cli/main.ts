@@ -27,6 +27,12 @@ async function load(file: string | undefined): Promise<Config | number> {
   }
 }
 
+/** Runs a command that needs the config; an invalid config sets its exit code instead. */
+async function withConfig(file: string | undefined, command: (config: Config) => number | Promise<number>): Promise<void> {
+  const config = await load(file);
+  process.exitCode = typeof config === 'number' ? config : await command(config);
+}
+
 const configOption = () => new Option('-c, --config <file>', 'config file (default: $PORTHOLE_CONFIG, else ./porthole.yaml)');
 
 const program = new Command('porthole')
@@ -44,9 +50,7 @@ program
   .addOption(configOption())
   .option('-l, --listen <host:port>', 'address to listen on (default: listen: in the config)')
   .action(async (opts: { config?: string; listen?: string }) => {
-    const config = await load(opts.config);
-    if (typeof config === 'number') return void (process.exitCode = config);
-    process.exitCode = await serve(config, opts.listen);
+    await withConfig(opts.config, (config) => serve(config, opts.listen));
   });
 
 program
@@ -62,9 +66,10 @@ program
   .description('validate the config file and print a summary')
   .addOption(configOption())
   .action(async (opts: { config?: string }) => {
-    const config = await load(opts.config);
-    if (typeof config === 'number') return void (process.exitCode = config);
-    console.log(summarize(config));
+    await withConfig(opts.config, (config) => {
+      console.log(summarize(config));
+      return EXIT.ok;
+    });
   });
 
 program
@@ -75,9 +80,7 @@ program
   .option('-p, --param <name=value>', 'a parameter (repeat for more)', (value: string, all: string[]) => [...all, value], [] as string[])
   .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'csv']).default('text'))
   .action(async (actionId: string, opts: { config?: string; param: string[]; format: OutputFormat }) => {
-    const config = await load(opts.config);
-    if (typeof config === 'number') return void (process.exitCode = config);
-    process.exitCode = await runAction(config, actionId, { params: opts.param, format: opts.format });
+    await withConfig(opts.config, (config) => runAction(config, actionId, { params: opts.param, format: opts.format }));
   });
 
 program
@@ -96,9 +99,7 @@ token
   .requiredOption('-n, --name <name>', 'a name to tell it apart')
   .option('-e, --expires <duration>', 'lifetime, e.g. 30d')
   .action(async (opts: { config?: string; user: string; name: string; expires?: string }) => {
-    const config = await load(opts.config);
-    if (typeof config === 'number') return void (process.exitCode = config);
-    process.exitCode = createToken(config, opts.user, opts.name, opts.expires);
+    await withConfig(opts.config, (config) => createToken(config, opts.user, opts.name, opts.expires));
   });
 token
   .command('list')
@@ -106,9 +107,7 @@ token
   .addOption(configOption())
   .option('-u, --user <user>', 'only this user\'s')
   .action(async (opts: { config?: string; user?: string }) => {
-    const config = await load(opts.config);
-    if (typeof config === 'number') return void (process.exitCode = config);
-    process.exitCode = listTokens(config, opts.user);
+    await withConfig(opts.config, (config) => listTokens(config, opts.user));
   });
 token
   .command('revoke')
@@ -118,13 +117,13 @@ token
   .option('-u, --user <user>')
   .option('-n, --name <name>')
   .action(async (id: string | undefined, opts: { config?: string; user?: string; name?: string }) => {
-    const config = await load(opts.config);
-    if (typeof config === 'number') return void (process.exitCode = config);
-    if (id === undefined && (opts.user === undefined || opts.name === undefined)) {
-      console.error('porthole: give a token id, or --user and --name');
-      return void (process.exitCode = EXIT.usage);
-    }
-    process.exitCode = revokeToken(config, id !== undefined ? { id } : { user: opts.user!, name: opts.name! });
+    await withConfig(opts.config, (config) => {
+      if (id === undefined && (opts.user === undefined || opts.name === undefined)) {
+        console.error('porthole: give a token id, or --user and --name');
+        return EXIT.usage;
+      }
+      return revokeToken(config, id !== undefined ? { id } : { user: opts.user!, name: opts.name! });
+    });
   });
 
 program
@@ -137,9 +136,7 @@ program
   .option('--limit <n>', 'most events to show', '100')
   .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'csv']).default('text'))
   .action(async (opts: AuditOptions & { config?: string }) => {
-    const config = await load(opts.config);
-    if (typeof config === 'number') return void (process.exitCode = config);
-    process.exitCode = auditCommand(config, opts);
+    await withConfig(opts.config, (config) => auditCommand(config, opts));
   });
 
 program
@@ -150,9 +147,7 @@ program
   .requiredOption('-a, --action <action>')
   .option('-g, --groups <groups>', 'comma-separated groups (for users from single sign-on or a proxy)')
   .action(async (opts: { config?: string; user: string; action: string; groups?: string }) => {
-    const config = await load(opts.config);
-    if (typeof config === 'number') return void (process.exitCode = config);
-    process.exitCode = explainCommand(config, opts.user, opts.action, opts.groups);
+    await withConfig(opts.config, (config) => explainCommand(config, opts.user, opts.action, opts.groups));
   });
 
 await program.parseAsync(process.argv);
