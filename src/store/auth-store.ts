@@ -77,39 +77,51 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at);
 `;
 
+/** `ph_<id>_<secret>`: 9 random bytes and 24 random bytes, base64url. */
+const TOKEN = /^ph_([A-Za-z0-9_-]{12})_([A-Za-z0-9_-]{32})$/;
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Server-side sessions, keyed by a hash of the id so a copy of the database opens no session. */
 export class SessionStore {
+  // Prepared once: a session is looked up (and touched) on every signed-in request.
+  private readonly insert: Database.Statement;
+  private readonly select: Database.Statement;
+  private readonly touch: Database.Statement;
+  private readonly remove: Database.Statement;
+
   constructor(private readonly db: Database.Database) {
     db.exec(SCHEMA);
+    this.insert = db.prepare('INSERT INTO sessions (id_hash, user, data, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?)');
+    this.select = db.prepare('SELECT data, last_seen_at, expires_at FROM sessions WHERE id_hash = ?');
+    this.touch = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?');
+    this.remove = db.prepare('DELETE FROM sessions WHERE id_hash = ?');
   }
 
   /** Opens a session and returns the id for the cookie. A new id every time: no fixation. */
   create(record: SessionRecord): string {
     const id = randomBytes(32).toString('base64url');
-    this.db
-      .prepare('INSERT INTO sessions (id_hash, user, data, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-      .run(sha256(id), record.user, JSON.stringify(record), record.lastSeenAt, record.expiresAt);
+    this.insert.run(sha256(id), record.user, JSON.stringify(record), record.lastSeenAt, record.expiresAt);
     return id;
   }
 
   /** The session if it exists and has not expired (idle or absolute); an expired one is removed. */
   get(id: string, idleMs: number, now = Date.now()): SessionRecord | undefined {
-    const row = this.db.prepare('SELECT data, last_seen_at, expires_at FROM sessions WHERE id_hash = ?').get(sha256(id)) as
+    const hash = sha256(id);
+    const row = this.select.get(hash) as
       | { data: string; last_seen_at: number; expires_at: number }
       | undefined;
     if (!row) return undefined;
     if (now >= row.expires_at || now - row.last_seen_at >= idleMs) {
-      this.delete(id);
+      this.remove.run(hash);
       return undefined;
     }
-    this.db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?').run(now, sha256(id));
+    this.touch.run(now, hash);
     return { ...(JSON.parse(row.data) as SessionRecord), lastSeenAt: now };
   }
 
   delete(id: string): void {
-    this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(sha256(id));
+    this.remove.run(sha256(id));
   }
 
   deleteForUser(user: string): number {
@@ -126,11 +138,17 @@ export class SessionStore {
  * secret is 192 random bits, so a fast hash is enough.
  */
 export class TokenStore {
+  // Prepared once: a token is checked, and its use recorded, on every API request that carries one.
+  private readonly select: Database.Statement;
+  private readonly markUsed: Database.Statement;
+
   constructor(
     private readonly db: Database.Database,
     private readonly writer: StoreWriter = immediateWriter,
   ) {
     db.exec(SCHEMA);
+    this.select = db.prepare('SELECT * FROM tokens WHERE id = ?');
+    this.markUsed = db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?');
   }
 
   create(user: string, name: string, expiresAt?: Date): { token: string; record: TokenRecord } {
@@ -152,15 +170,15 @@ export class TokenStore {
 
   /** The token's record when it is valid (known, not revoked, not expired); records its use. */
   verify(token: string, now = new Date()): TokenRecord | undefined {
-    const m = /^ph_([A-Za-z0-9_-]{12})_([A-Za-z0-9_-]{32})$/.exec(token);
+    const m = TOKEN.exec(token);
     if (!m) return undefined;
-    const row = this.db.prepare('SELECT * FROM tokens WHERE id = ?').get(m[1]) as TokenRow | undefined;
+    const row = this.select.get(m[1]) as TokenRow | undefined;
     if (!row) return undefined;
     const given = Buffer.from(sha256(m[2]!), 'hex');
     const stored = Buffer.from(row.secret_hash, 'hex');
     if (given.length !== stored.length || !timingSafeEqual(given, stored)) return undefined;
     if (row.revoked_at || (row.expires_at && Date.parse(row.expires_at) <= now.getTime())) return undefined;
-    this.writer.write(() => this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(now.toISOString(), row.id));
+    this.writer.write(() => this.markUsed.run(now.toISOString(), row.id));
     return toToken({ ...row, last_used_at: now.toISOString() });
   }
 

@@ -58,6 +58,8 @@ interface Row {
 export class SqliteHistory implements RunHistory {
   private readonly insert: Database.Statement;
   private readonly finish: Database.Statement;
+  private readonly page: Database.Statement;
+  private readonly one: Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
@@ -77,6 +79,8 @@ export class SqliteHistory implements RunHistory {
          stored_truncated = @storedTruncated
        WHERE id = @id`,
     );
+    this.page = this.db.prepare('SELECT * FROM runs WHERE action_id = ? AND queued_at < ? ORDER BY queued_at DESC LIMIT ?');
+    this.one = this.db.prepare('SELECT * FROM runs WHERE id = ?');
   }
 
   recordCreated(run: Run, params: Record<string, ParamValue>): Promise<void> {
@@ -112,17 +116,13 @@ export class SqliteHistory implements RunHistory {
 
   list(actionId: string, query: HistoryQuery): Promise<RunRecord[]> {
     this.writer.flush();
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM runs WHERE action_id = ? AND queued_at < ? ORDER BY queued_at DESC LIMIT ?`,
-      )
-      .all(actionId, query.before ?? '9999', query.limit) as Row[];
+    const rows = this.page.all(actionId, query.before ?? '9999', query.limit) as Row[];
     return Promise.resolve(rows.map((row) => toRecord(row, false)));
   }
 
   get(runId: string): Promise<RunRecord | undefined> {
     this.writer.flush();
-    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as Row | undefined;
+    const row = this.one.get(runId) as Row | undefined;
     return Promise.resolve(row && toRecord(row, true));
   }
 
@@ -138,7 +138,6 @@ export class SqliteHistory implements RunHistory {
       .run(this.limits.maxRuns).changes;
     return Promise.resolve(old + extra);
   }
-
 }
 
 function toRecord(row: Row, withResult: boolean): RunRecord {
