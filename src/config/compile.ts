@@ -42,7 +42,7 @@ export function compileActions(
       const owner = paths.get(raw.path);
       if (owner) report('error', ['path'], `path ${raw.path} is already used by action "${owner}"; each path must be unique`);
       else paths.set(raw.path, id);
-      const reserved = RESERVED_PATHS.find((p) => raw.path === p || raw.path!.startsWith(`${p}/`) || `${raw.path}/` === `${p}/`);
+      const reserved = RESERVED_PATHS.find((p) => raw.path === p || raw.path!.startsWith(`${p}/`));
       if (reserved) report('error', ['path'], `path ${raw.path} is reserved by Porthole (${reserved}); choose another`);
       if (raw.path === '/') report('error', ['path'], 'path / is the dashboard; choose another');
       // The server adds .json/.csv/.txt/.html variants of every path itself.
@@ -90,8 +90,7 @@ export function compileActions(
       const source = config.datasources[raw.query.datasource];
       // A datasource that is declared but invalid has its own error already.
       if (!source && !declaredDatasources.includes(raw.query.datasource)) {
-        const known = declaredDatasources;
-        report('error', ['query', 'datasource'], `no datasource named "${raw.query.datasource}"; defined: ${known.length ? known.join(', ') : 'none (add one under datasources:)'}`);
+        report('error', ['query', 'datasource'], `no datasource named "${raw.query.datasource}"; defined: ${declaredDatasources.join(', ') || 'none (add one under datasources:)'}`);
       }
       if (hasPlaceholderSyntax(raw.query.sql)) {
         report('error', ['query', 'sql'], 'SQL takes parameters as :name placeholders bound by the driver, not {{name}}');
@@ -154,7 +153,7 @@ function compileParams(raw: ActionConfig, report: Report): ParamSpec[] {
   const envNames = new Map<string, string>();
   for (const [name, config] of Object.entries(raw.params ?? {})) {
     if (!PARAM_NAME_PATTERN.test(name)) {
-      report('error', ['params'], `parameter name "${name}" is not allowed; use letters, digits and "_", starting with a letter or "_"`, name);
+      report('error', ['params'], `parameter name "${name}" is not allowed; use letters, digits and "_", starting with a letter`, name);
       continue;
     }
     const clash = envNames.get(envName(name));

@@ -106,15 +106,14 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   }
 
   // Cross-checks run even when the schema failed, on the parts that passed it, so every problem shows at once.
-  const usable = parsed.success ? parsed.data : salvage(resolved.value as Record<string, unknown>);
+  const data = parsed.success ? parsed.data : salvage(resolved.value as Record<string, unknown>);
   const declared = Object.keys(asRecord((resolved.value as Record<string, unknown>).datasources));
-  const { actions, issues: compileIssues } = compileActions(usable, dir, declared);
+  const { actions, issues: compileIssues } = compileActions(data, dir, declared);
   for (const issue of compileIssues) issues.push(at(issue.severity, issue.path, issue.message, issue.key));
-  const tls = usable.tls && { cert: path.resolve(dir, usable.tls.cert), key: path.resolve(dir, usable.tls.key) };
+  const tls = data.tls && { cert: path.resolve(dir, data.tls.cert), key: path.resolve(dir, data.tls.key) };
   const tlsRead = tls && readTls(tls);
   if (tlsRead && 'problems' in tlsRead) for (const problem of tlsRead.problems) issues.push(at('error', ['tls', ...(problem.field ? [problem.field] : [])], problem.message));
   if (!parsed.success || issues.some((i) => i.severity === 'error')) fail();
-  const data = usable;
 
   const [, host = '127.0.0.1', port = '8080'] = /^\[?(.*?)\]?:(\d+)$/.exec(data.listen) ?? [];
   return {
