@@ -36,27 +36,27 @@ export class OidcError extends Error {
 }
 
 export const TRANSACTION_TTL_MS = 10 * 60_000;
-export const MAX_TRANSACTIONS = 10_000;
+const MAX_TRANSACTIONS = 10_000;
 /** Bounds on what a provider's group claim may contribute to a session. */
 const MAX_GROUPS = 256;
 const MAX_NAME_LENGTH = 256;
 const TIMEOUT_SECONDS = 10;
 
 /** Plain http is accepted only for a provider on this machine (tests, local development). */
-export function isLoopbackUrl(url: URL): boolean {
+function isLoopbackUrl(url: URL): boolean {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** A claim that holds a group name or a list of them, as a clean list (anything else counts as none). */
-export function groupsFromClaim(value: unknown): string[] {
+function groupsFromClaim(value: unknown): string[] {
   const list = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
   const names = list.filter((g): g is string => typeof g === 'string' && g.length > 0 && g.length <= MAX_NAME_LENGTH);
   return [...new Set(names)].slice(0, MAX_GROUPS);
 }
 
 /** Provider groups → Porthole groups; with a map, unlisted groups are dropped; without one, they pass as they are. */
-export function mapGroups(groups: readonly string[], groupMap: Record<string, string> | undefined): string[] {
+function mapGroups(groups: readonly string[], groupMap: Record<string, string> | undefined): string[] {
   if (!groupMap) return [...groups];
   return [...new Set(groups.filter((g) => Object.hasOwn(groupMap, g)).map((g) => groupMap[g]!))];
 }
@@ -147,12 +147,6 @@ export class OidcClient {
     if (user.length === 0 || user.length > MAX_NAME_LENGTH) throw new OidcError('the provider named no usable user');
     const groups = mapGroups(groupsFromClaim(claims[groupsClaim]), this.config.groupMap);
     return { user, groups, next: transaction.next };
-  }
-
-  /** Sign-ins started and not yet finished or expired (for tests and metrics). */
-  get pending(): number {
-    this.prune();
-    return this.transactions.size;
   }
 
   /** A fresh value for the browser-binding cookie. */

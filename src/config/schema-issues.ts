@@ -36,7 +36,7 @@ function describeType(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-export function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   let node = data;
   for (const segment of path) {
     if (node === null || typeof node !== 'object') return undefined;

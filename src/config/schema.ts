@@ -252,7 +252,7 @@ const datetimeParam = z.strictObject({
   default: z.string().optional(),
 });
 
-export const PARAM_TYPES = ['string', 'integer', 'number', 'boolean', 'enum', 'date', 'datetime'] as const;
+const PARAM_TYPES = ['string', 'integer', 'number', 'boolean', 'enum', 'date', 'datetime'] as const;
 
 const param = z.discriminatedUnion(
   'type',
