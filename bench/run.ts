@@ -17,7 +17,7 @@ import mysql from 'mysql2/promise';
 
 import { summarizeProfile, type ProfileSummary } from './lib/cpuprofile.js';
 import { describeWorkload, generator, generatorVersion, load as loadWith, type Generator, type LoadResult, type Workload } from './lib/load.js';
-import { cpuTicks, firstLine, foreignCpu, freePort, procStatusKb, sampleMemory, startServer, type Server } from './lib/proc.js';
+import { cpuTicks, firstLine, foreignCpu, freePort, procStatusKb, sampleMemory, startServer, type Server, type StartOptions } from './lib/proc.js';
 import { writeReport, type Report, type PairResult, type Side, type Target } from './lib/report.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -149,78 +149,64 @@ interface Ctx {
   commands: string[];
 }
 
-async function startPorthole(ctx: Ctx, config: string, profileDir?: string): Promise<Server> {
-  const name = path.basename(config, '.yaml');
-  rmSync(path.join(TMP, `data-${name}`), { recursive: true, force: true });
+/** Starts a server from ROOT on a free port, and notes its command line (port as PORT) for the docs. */
+async function start(ctx: Ctx, options: (port: number) => Omit<StartOptions, 'port' | 'cwd'>): Promise<Server> {
   const port = await freePort();
-  const rel = path.relative(ROOT, config);
-  const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.relative(ROOT, profileDir)}`] : [];
-  const args = [...prof, 'dist/cli/main.js', 'serve', '-c', rel, '--listen', `127.0.0.1:${port}`];
-  const server = await startServer({
-    name: 'Porthole',
-    file: process.execPath,
-    args,
-    port,
-    cwd: ROOT,
-    env: { PORTHOLE_LOG_LEVEL: 'warn', TASKS_DB_PASSWORD: ctx.password },
-    readyPath: '/healthz',
-    shown: `PORTHOLE_LOG_LEVEL=warn node ${args.join(' ')}`.replace(String(port), 'PORT'),
-  });
-  note(ctx, server);
+  const server = await startServer({ ...options(port), port, cwd: ROOT });
+  const line = server.commandLine.replace(new RegExp(`\\b${port}\\b`, 'g'), 'PORT');
+  if (!ctx.commands.includes(line)) ctx.commands.push(line);
   return server;
 }
 
-function note(ctx: Ctx, server: Server): void {
-  const line = server.commandLine.replace(new RegExp(`\\b${server.port}\\b`, 'g'), 'PORT');
-  if (!ctx.commands.includes(line)) ctx.commands.push(line);
+function startPorthole(ctx: Ctx, config: string, profileDir?: string): Promise<Server> {
+  rmSync(path.join(TMP, `data-${path.basename(config, '.yaml')}`), { recursive: true, force: true });
+  const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.relative(ROOT, profileDir)}`] : [];
+  return start(ctx, (port) => {
+    const args = [...prof, 'dist/cli/main.js', 'serve', '-c', path.relative(ROOT, config), '--listen', `127.0.0.1:${port}`];
+    return {
+      name: 'Porthole',
+      file: process.execPath,
+      args,
+      env: { PORTHOLE_LOG_LEVEL: 'warn', TASKS_DB_PASSWORD: ctx.password },
+      readyPath: '/healthz',
+      shown: `PORTHOLE_LOG_LEVEL=warn node ${args.join(' ')}`,
+    };
+  });
 }
 
-async function startFlask(ctx: Ctx): Promise<Server> {
-  const port = await freePort();
-  const server = await startServer({
+function startFlask(ctx: Ctx): Promise<Server> {
+  return start(ctx, (port) => ({
     name: 'Flask (seed style)',
     file: ctx.python,
     args: ['bench/baselines/flask_status.py', String(port)],
-    port,
-    cwd: ROOT,
     env: { BENCH_DB_USER: DB_USER, BENCH_DB_PASSWORD: ctx.password, PYTHONUNBUFFERED: '1' },
     readyPath: '/',
     shown: `BENCH_DB_USER=${DB_USER} BENCH_DB_PASSWORD=… ${ctx.python} bench/baselines/flask_status.py PORT`,
-  });
-  note(ctx, server);
-  return server;
+  }));
 }
 
-async function startWebhook(ctx: Ctx): Promise<Server> {
-  const port = await freePort();
-  const args = ['-hooks', 'bench/baselines/hooks.json', '-ip', '127.0.0.1', '-port', String(port)];
-  const server = await startServer({
-    name: 'webhook',
-    file: 'webhook',
-    args,
-    port,
-    cwd: ROOT,
-    env: { BENCH_DB_USER: DB_USER, BENCH_DB_PASSWORD: ctx.password },
-    readyPath: '/',
-    shown: `BENCH_DB_USER=${DB_USER} BENCH_DB_PASSWORD=… webhook ${args.join(' ')}`,
+function startWebhook(ctx: Ctx): Promise<Server> {
+  return start(ctx, (port) => {
+    const args = ['-hooks', 'bench/baselines/hooks.json', '-ip', '127.0.0.1', '-port', String(port)];
+    return {
+      name: 'webhook',
+      file: 'webhook',
+      args,
+      env: { BENCH_DB_USER: DB_USER, BENCH_DB_PASSWORD: ctx.password },
+      readyPath: '/',
+      shown: `BENCH_DB_USER=${DB_USER} BENCH_DB_PASSWORD=… webhook ${args.join(' ')}`,
+    };
   });
-  note(ctx, server);
-  return server;
 }
 
-async function startBareNode(ctx: Ctx): Promise<Server> {
-  const port = await freePort();
-  const server = await startServer({
+function startBareNode(ctx: Ctx): Promise<Server> {
+  return start(ctx, (port) => ({
     name: 'bare Node http',
     file: process.execPath,
     args: ['bench/baselines/bare-node.mjs', String(port)],
-    port,
-    cwd: ROOT,
     readyPath: '/',
-    shown: `node bench/baselines/bare-node.mjs PORT`,
-  });
-  note(ctx, server);
-  return server;
+    shown: 'node bench/baselines/bare-node.mjs PORT',
+  }));
 }
 
 // ---------------------------------------------------------------- measuring
@@ -308,10 +294,12 @@ async function pair(spec: PairSpec): Promise<PairResult> {
   };
 }
 
-/** Starts a Porthole with --cpu-prof, puts a workload on it, stops it, and reads the profile. */
 type Measure = (fn: () => Promise<unknown>) => Promise<void>;
 
-/** `work` wraps the part that counts in `measure`; samples outside it (start-up, warm-up) are left out. */
+/**
+ * Starts a Porthole with --cpu-prof, puts a workload on it, stops it, and reads the profile.
+ * `work` wraps the part that counts in `measure`; samples outside it (start-up, warm-up) are left out.
+ */
 async function profile(ctx: Ctx, id: string, config: string, work: (server: Server, measure: Measure) => Promise<unknown>): Promise<ProfileSummary | undefined> {
   const dir = path.join(PROFILES, id);
   rmSync(dir, { recursive: true, force: true });
@@ -337,7 +325,6 @@ async function profile(ctx: Ctx, id: string, config: string, work: (server: Serv
   }
   return summarizeProfile(file, ROOT, 8, window);
 }
-
 
 async function postJson(server: Server, url: string): Promise<{ status: number; body: unknown; text: string }> {
   const res = await fetch(server.origin + url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(60_000) });
@@ -652,7 +639,6 @@ async function main(): Promise<void> {
   };
   const work: Record<string, () => Promise<ProfileSummary | undefined>> = {
     '1': () => profile(ctx, 'scenario-1', configs.uncached, loadOnce(statusLoad)),
-    '1b': () => profile(ctx, 'scenario-1', configs.uncached, loadOnce(statusLoad)),
     '2': () => profile(ctx, 'scenario-2', configs.cached, loadOnce(statusLoad)),
     '3': () => profile(ctx, 'scenario-3', configs.commands, loadOnce(echoLoad)),
     '4': () =>
@@ -678,7 +664,7 @@ async function main(): Promise<void> {
   };
   for (const target of targets) {
     if (target.met) continue;
-    const key = target.scenario === '1b' ? '1' : target.scenario;
+    const key = target.scenario;
     if (!profiled.has(key)) profiled.set(key, work[key]!().catch((error: unknown) => (log(`profiling ${key} failed: ${String(error)}`), undefined)));
     target.profile = await profiled.get(key);
   }
