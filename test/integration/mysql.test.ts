@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MysqlDatasourceConfig } from '../../src/config/schema.js';
-import { PortholeError } from '../../src/core/errors.js';
 import { MysqlDatasource } from '../../src/datasources/mysql.js';
-import type { QueryRequest } from '../../src/datasources/datasource.js';
 import { requireService } from '../helpers/services.js';
+import { queryFailure as failure, queryRequest as request } from '../helpers/datasource-contract.js';
 
 const ok = await requireService('mariadb');
 
@@ -22,20 +21,6 @@ const base: MysqlDatasourceConfig = {
 
 const suffix = randomBytes(4).toString('hex');
 const table = (name: string) => `porthole_${name}_${suffix}`;
-
-function request(sql: string, params: QueryRequest['params'] = {}, extra: Partial<QueryRequest> = {}): QueryRequest {
-  return { sql, params, timeoutMs: 5000, maxRows: 100, ...extra };
-}
-
-async function failure(promise: Promise<unknown>): Promise<PortholeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(PortholeError);
-    return error as PortholeError;
-  }
-  throw new Error('expected the query to fail');
-}
 
 describe.skipIf(!ok)('mysql datasource (MariaDB)', () => {
   let admin: mysql.Connection;

@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostgresDatasourceConfig } from '../../src/config/schema.js';
-import { PortholeError } from '../../src/core/errors.js';
-import type { QueryRequest } from '../../src/datasources/datasource.js';
 import { PostgresDatasource } from '../../src/datasources/postgres.js';
 import { requireService } from '../helpers/services.js';
+import { queryFailure as failure, queryRequest as request } from '../helpers/datasource-contract.js';
 
 const ok = await requireService('postgres');
 
@@ -21,20 +20,6 @@ const base: PostgresDatasourceConfig = {
 };
 
 const schema = `porthole_${randomBytes(4).toString('hex')}`;
-
-function request(sql: string, params: QueryRequest['params'] = {}, extra: Partial<QueryRequest> = {}): QueryRequest {
-  return { sql, params, timeoutMs: 5000, maxRows: 100, ...extra };
-}
-
-async function failure(promise: Promise<unknown>): Promise<PortholeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(PortholeError);
-    return error as PortholeError;
-  }
-  throw new Error('expected the query to fail');
-}
 
 describe.skipIf(!ok)('postgres datasource', () => {
   const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });

@@ -7,20 +7,9 @@ import { PortholeError } from '../../src/core/errors.js';
 import { Datasources } from '../../src/datasources/create.js';
 import type { QueryRequest } from '../../src/datasources/datasource.js';
 import { SqliteDatasource } from '../../src/datasources/sqlite.js';
+import { queryFailure as failure, queryRequest } from '../helpers/datasource-contract.js';
 
-function request(sql: string, params: QueryRequest['params'] = {}, extra: Partial<QueryRequest> = {}): QueryRequest {
-  return { sql, params, timeoutMs: 10_000, maxRows: 100, ...extra };
-}
-
-async function failure(promise: Promise<unknown>): Promise<PortholeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(PortholeError);
-    return error as PortholeError;
-  }
-  throw new Error('expected the query to fail');
-}
+const request = (sql: string, params: QueryRequest['params'] = {}, extra: Partial<QueryRequest> = {}) => queryRequest(sql, params, extra, 10_000);
 
 const INIT = `
 CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(50), big INTEGER, price DECIMAL(10,2), data BLOB, note TEXT);
