@@ -6,7 +6,7 @@ import { PostgresDatasource } from './postgres.js';
 import { SqliteDatasource } from './sqlite.js';
 
 /** Builds a datasource; nothing connects until the first query. `baseDir` anchors SQLite paths. */
-export function createDatasource(name: string, config: DatasourceConfig, baseDir: string): Datasource {
+function createDatasource(name: string, config: DatasourceConfig, baseDir: string): Datasource {
   switch (config.driver) {
     case 'mysql':
       return new MysqlDatasource(name, config);

@@ -16,7 +16,7 @@ export interface Store {
   close(): void;
 }
 
-export function storeFile(config: Config): string {
+function storeFile(config: Config): string {
   return path.join(config.dataDir, 'porthole.db');
 }
 
