@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { isAlive } from '../helpers/processes.js';
 
 const MARIADBD = '/usr/sbin/mariadbd';
 const MARIADB_INSTALL_DB = '/usr/bin/mariadb-install-db';
@@ -118,15 +119,7 @@ abstract class PrivateServer {
     proc.kill(signal);
     await exited;
     const deadline = Date.now() + 10_000;
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    while (children.some(alive) && Date.now() < deadline) await sleep(50);
+    while (children.some(isAlive) && Date.now() < deadline) await sleep(50);
   }
 
   async destroy(): Promise<void> {

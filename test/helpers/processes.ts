@@ -6,6 +6,16 @@ export function processesMatching(marker: string): string[] {
   return out.split('\n').filter((line) => line.includes(marker) && !line.includes('ps -eo'));
 }
 
+/** Whether a process with this id exists (signal 0 only asks). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Polls the processes carrying `marker` until `done` says so or the deadline passes; returns the last list. */
 async function pollProcesses(marker: string, done: (found: string[]) => boolean, timeoutMs: number, everyMs: number): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/config.js';
-import { processesMatching, waitForNoProcess } from '../helpers/processes.js';
+import { isAlive, processesMatching, waitForNoProcess } from '../helpers/processes.js';
 
 /**
  * Porthole under a real supervisord, from the shipped deploy/supervisor/porthole.conf with
@@ -142,15 +142,6 @@ describe.skipIf(!available)('Porthole under a real supervisord, from the shipped
     throw new Error(`porthole did not log that it listens:\n${logText().slice(-3000)}\n${readFileSync(path.join(dir, 'supervisord.log'), 'utf8')}`);
   };
 
-  const alive = (processId: number) => {
-    try {
-      process.kill(processId, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-
   beforeAll(async () => {
     const configFile = path.join(dir, 'porthole.yaml');
     writeFileSync(
@@ -195,7 +186,7 @@ files = ${path.join(dir, 'porthole.conf')}
       const timedOut = await Promise.race([supervisordExited!.then(() => false), new Promise((resolve) => setTimeout(() => resolve(true), 40_000))]);
       if (timedOut) supervisord.kill('SIGKILL');
     }
-    for (const processId of pids) if (alive(processId)) process.kill(processId, 'SIGKILL');
+    for (const processId of pids) if (isAlive(processId)) process.kill(processId, 'SIGKILL');
     for (const line of processesMatching(`sleep ${marker}`)) process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
   }, 60_000);
 
@@ -218,7 +209,7 @@ files = ${path.join(dir, 'porthole.conf')}
     expect(restart.output).toContain('porthole: started');
     const after = await pid();
     expect(after).not.toBe(before);
-    expect(alive(before)).toBe(false);
+    expect(isAlive(before)).toBe(false);
     port = await listeningPort(logged);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
   }, 60_000);
@@ -251,7 +242,7 @@ files = ${path.join(dir, 'porthole.conf')}
 
     const stop = await ctl('stop', 'porthole');
     expect(stop.output).toContain('porthole: stopped');
-    expect(alive(serving)).toBe(false);
+    expect(isAlive(serving)).toBe(false);
     expect(await waitForNoProcess(`sleep ${marker}`, 5000)).toEqual([]);
     const shutdown = logText()
       .split('\n')
