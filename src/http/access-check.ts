@@ -3,6 +3,7 @@ import { decide, type Need } from '../access/decide.js';
 import type { Action } from '../core/action.js';
 import type { App } from './app.js';
 import { sendError } from './errors.js';
+import { pathOf } from './params-input.js';
 
 /**
  * The one place routes ask "may this person see / run this action". Every route that
@@ -20,7 +21,7 @@ export function may(app: App, request: FastifyRequest, action: Action, need: Nee
       ip: request.clientIp,
       action: action.id,
       outcome: need,
-      detail: `${request.method} ${request.url.split('?')[0]}`,
+      detail: `${request.method} ${pathOf(request.url)}`,
     });
   }
   return decision.allowed;

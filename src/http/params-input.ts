@@ -8,13 +8,19 @@ function tooMany(count: number, max: number): PortholeError {
   return new PortholeError('PARAMS_INVALID', `too many parameters: ${count} given, at most ${max} accepted`);
 }
 
+/** A request URL without its query string, for logs and the audit trail. */
+export function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
 /** Parameters from a query string. A repeated name becomes a list, which validation refuses. */
 export function paramsFromUrl(url: string, maxParams: number): RawParams {
-  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
-  const search = new URLSearchParams(query);
-  const names = [...new Set(search.keys())];
-  if ([...search.keys()].length > maxParams) throw tooMany([...search.keys()].length, maxParams);
-  return Object.fromEntries(names.map((name) => {
+  const query = url.indexOf('?');
+  const search = new URLSearchParams(query === -1 ? '' : url.slice(query + 1));
+  const names = [...search.keys()];
+  if (names.length > maxParams) throw tooMany(names.length, maxParams);
+  return Object.fromEntries([...new Set(names)].map((name) => {
     const values = search.getAll(name);
     return [name, values.length === 1 ? values[0] : values];
   }));
