@@ -9,7 +9,7 @@ import type { AuthConfig } from '../config/schema.js';
 import type { Config } from '../config/load.js';
 import type { Store } from '../store/open.js';
 import type { Metrics } from '../metrics/registry.js';
-import { sendError } from './errors.js';
+import { defaultFormat, sendError } from './errors.js';
 import { negotiate } from './negotiate.js';
 
 /** Who signed in, as the login flows hand it over to start a session. */
@@ -33,9 +33,12 @@ export interface AuthRuntime {
 /** Routes anyone past the network gate may reach without signing in: the login flow and its assets. */
 const PUBLIC = [/^\/login(\?|$)/, /^\/auth\/oidc\/(start|callback)(\?|$)/, /^\/static\//];
 
-export function isPublic(url: string): boolean {
+function isPublic(url: string): boolean {
   return PUBLIC.some((pattern) => pattern.test(url));
 }
+
+/** Methods that change nothing, so need no CSRF token. */
+const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Cookies are Secure when the browser reached us over TLS (directly, or through a trusted proxy that says so). */
 function overTls(request: FastifyRequest, trustedProxy: boolean): boolean {
@@ -135,7 +138,7 @@ export async function registerAuth(fastify: FastifyInstance, metrics: Metrics): 
     request.principal = result.principal;
     if (result.principal.kind === 'user' || isPublic(request.url)) return;
     metrics.denied('unauthenticated');
-    if (negotiate(request.raw, request.url.startsWith('/api/') ? 'json' : 'text') === 'html' && request.method === 'GET') {
+    if (request.method === 'GET' && negotiate(request.raw, defaultFormat(request)) === 'html') {
       return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
     }
     void reply.header('www-authenticate', 'Bearer');
@@ -144,9 +147,9 @@ export async function registerAuth(fastify: FastifyInstance, metrics: Metrics): 
 
   // A cookie is sent by the browser whatever page asked; state changes through one need our token.
   fastify.addHook('preHandler', (request, reply, done) => {
+    if (!request.generation.auth || READ_ONLY_METHODS.has(request.method)) return done();
     const usesCookie = request.principal.kind === 'user' && request.principal.via === 'session';
-    const changes = !['GET', 'HEAD', 'OPTIONS'].includes(request.method);
-    if (request.generation.auth && (usesCookie || request.url.startsWith('/login')) && changes) return fastify.csrfProtection(request, reply, done);
+    if (usesCookie || request.url.startsWith('/login')) return fastify.csrfProtection(request, reply, done);
     done();
   });
   // The CSRF plugin refuses a missing or wrong token itself, with its own errors.

@@ -13,15 +13,23 @@ export const CONTENT_TYPES: Record<Format, string> = {
 /** The suffixes that pick a format outright: `/status.json`, `/api/actions/x/result.csv`. */
 export const FORMAT_SUFFIXES: Readonly<Record<string, Format>> = { '.json': 'json', '.csv': 'csv', '.txt': 'text', '.html': 'html' };
 
+const FORMATS = ['json', 'html', 'csv', 'text'] as const;
+
+/** For each fallback, the formats in order of preference (the fallback first) and their media types. */
+const PREFERENCES = Object.fromEntries(
+  FORMATS.map((fallback) => {
+    const formats = [fallback, ...FORMATS.filter((f) => f !== fallback)];
+    return [fallback, { formats, types: formats.map((f) => CONTENT_TYPES[f].split(';')[0]!) }];
+  }),
+) as Record<Format, { formats: Format[]; types: string[] }>;
+
 /**
- * The response format: an explicit suffix or `?format=` wins, then the Accept header.
- * `fallback` is what a client that accepts anything (curl's `*\/*`) gets.
+ * The response format by the Accept header (a suffix such as `.json` is decided by the route,
+ * before asking). `fallback` is what a client that accepts anything (curl's `*\/*`) gets.
  */
-export function negotiate(request: IncomingMessage, fallback: Format, explicit?: string): Format {
-  if (explicit !== undefined && explicit in CONTENT_TYPES) return explicit as Format;
+export function negotiate(request: IncomingMessage, fallback: Format): Format {
   if (!request.headers.accept || request.headers.accept.trim() === '*/*') return fallback;
-  const order = [fallback, ...(['json', 'html', 'csv', 'text'] as const).filter((f) => f !== fallback)];
-  const chosen = accepts(request).type(order.map((f) => CONTENT_TYPES[f].split(';')[0]!));
-  const match = order.find((f) => CONTENT_TYPES[f].startsWith(String(chosen)));
-  return match ?? fallback;
+  const { formats, types } = PREFERENCES[fallback];
+  const chosen = accepts(request).type(types);
+  return typeof chosen === 'string' ? (formats[types.indexOf(chosen)] ?? fallback) : fallback;
 }
