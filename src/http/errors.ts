@@ -73,10 +73,11 @@ function sendPlainStatus(request: FastifyRequest, reply: FastifyReply, status: 4
   return reply.type(CONTENT_TYPES.text).send(`${message}\n`);
 }
 
+const REASON_PHRASES: Readonly<Record<number, string>> = {
+  400: 'Bad request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method not allowed', 409: 'Conflict', 413: 'Request too large',
+  415: 'Unsupported media type', 429: 'Too busy', 500: 'Internal error', 502: 'The action failed', 503: 'Unavailable', 504: 'Timed out',
+};
+
 function reasonPhrase(status: number): string {
-  const phrases: Record<number, string> = {
-    400: 'Bad request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method not allowed', 409: 'Conflict', 413: 'Request too large',
-    415: 'Unsupported media type', 429: 'Too busy', 500: 'Internal error', 502: 'The action failed', 503: 'Unavailable', 504: 'Timed out',
-  };
-  return phrases[status] ?? `Error ${status}`;
+  return REASON_PHRASES[status] ?? `Error ${status}`;
 }

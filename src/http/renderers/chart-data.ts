@@ -24,22 +24,24 @@ export function chartData(table: TableOutput, chart: ChartConfig): ChartData | {
   const missing = wanted.filter((name) => index(name) === -1);
   if (missing.length > 0) return { missing };
   const xi = index(chart.x);
-  const labels = [...new Set(table.rows.map((row) => String(row[xi] ?? '')))];
+  const ys = chart.y.map((name) => ({ name, i: index(name) }));
   if (!chart.series) {
     return {
       type: chart.type,
       labels: table.rows.map((row) => String(row[xi] ?? '')),
-      datasets: chart.y.map((name) => ({ label: name, data: table.rows.map((row) => toNumber(row[index(name)])) })),
+      datasets: ys.map(({ name, i }) => ({ label: name, data: table.rows.map((row) => toNumber(row[i])) })),
     };
   }
+  const labels = [...new Set(table.rows.map((row) => String(row[xi] ?? '')))];
   const si = index(chart.series);
   const series = [...new Set(table.rows.map((row) => String(row[si] ?? '')))];
-  const datasets = series.flatMap((s) =>
-    chart.y.map((name) => {
-      const byLabel = new Map(table.rows.filter((row) => String(row[si] ?? '') === s).map((row) => [String(row[xi] ?? ''), toNumber(row[index(name)])]));
+  const datasets = series.flatMap((s) => {
+    const rows = table.rows.filter((row) => String(row[si] ?? '') === s);
+    return ys.map(({ name, i }) => {
+      const byLabel = new Map(rows.map((row) => [String(row[xi] ?? ''), toNumber(row[i])]));
       return { label: chart.y.length > 1 ? `${s} ${name}` : s, data: labels.map((label) => byLabel.get(label) ?? null) };
-    }),
-  );
+    });
+  });
   return { type: chart.type, labels, datasets };
 }
 

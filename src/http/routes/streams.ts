@@ -60,12 +60,14 @@ export const streamRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { 
     let closed = false;
     let unsubscribe = () => {};
     const heartbeat = setInterval(() => write(': heartbeat\n\n'), request.generation.config.server.heartbeat);
-    const close = () => {
+    /** Ends the stream; `drop` cuts it off instead, with whatever is still unsent. */
+    const close = (drop = false) => {
       if (closed) return;
       closed = true;
       clearInterval(heartbeat);
       unsubscribe();
-      res.end();
+      if (drop) res.destroy();
+      else res.end();
     };
     const write = (text: string) => {
       if (closed) return;
@@ -73,13 +75,10 @@ export const streamRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { 
       // Only the viewer is dropped: the run goes on, and its output is in history.
       if (res.writableLength > MAX_BUFFERED_BYTES) {
         request.log.warn({ ip: request.clientIp, runId: request.params.run }, 'event stream viewer too slow; disconnected');
-        closed = true;
-        clearInterval(heartbeat);
-        unsubscribe();
-        res.destroy();
+        close(true);
       }
     };
-    request.raw.on('close', close);
+    request.raw.on('close', () => close());
 
     const deliver = (event: RunEvent) => {
       write(frame(event));
