@@ -2,6 +2,7 @@ import type { Action } from '../../core/action.js';
 import type { RunResult } from '../../core/result.js';
 import type { RunRecord } from '../../store/history.js';
 import { escapeHtml, timeAgo } from './html.js';
+import { outcomeBadge } from './history-view.js';
 import { cardResult } from './result-view.js';
 
 /** What a card can show: a fresh result, a run still going, or (unsafe actions) the last run. */
@@ -19,7 +20,7 @@ export function cardBody(action: Action, state: CardState): string {
       return '<p class="meta pending">Running…</p>';
     case 'last-run': {
       const last = state.record
-        ? `<p class="meta">Last run ${timeAgo(state.record.queuedAt)}: <span class="outcome ${escapeHtml(state.record.outcome ?? state.record.status)}">${escapeHtml(state.record.outcome ?? state.record.status)}</span></p>`
+        ? `<p class="meta">Last run ${timeAgo(state.record.queuedAt)}: ${outcomeBadge(state.record)}</p>`
         : '<p class="meta">Not run yet.</p>';
       return `${last}\n<p><a class="button" href="/actions/${escapeHtml(action.id)}">Run…</a></p>`;
     }
@@ -41,7 +42,9 @@ export function dashboardHtml(actions: readonly Action[], states: ReadonlyMap<st
   const groups = new Map<string, Action[]>();
   for (const action of actions) {
     const name = action.group ?? '';
-    groups.set(name, [...(groups.get(name) ?? []), action]);
+    const members = groups.get(name);
+    if (members) members.push(action);
+    else groups.set(name, [action]);
   }
   const sections = [...groups.entries()].map(([name, members]) => {
     const heading = name ? `<h2>${escapeHtml(name)}</h2>` : groups.size > 1 ? '<h2>Other</h2>' : '';

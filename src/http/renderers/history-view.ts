@@ -7,19 +7,27 @@ function paramsText(params: RunRecord['params']): string {
   return entries.length === 0 ? '—' : entries.map(([k, v]) => `${k}=${String(v)}`).join(', ');
 }
 
+/** A run's outcome, or its status while it has none, as a coloured label. */
+export function outcomeBadge(record: Pick<RunRecord, 'outcome' | 'status'>): string {
+  const outcome = escapeHtml(record.outcome ?? record.status);
+  return `<span class="outcome ${outcome}">${outcome}</span>`;
+}
+
+/** Where a run came from: the client's address (and user), or the command line. */
+function origin(record: Pick<RunRecord, 'clientIp' | 'source' | 'user'>): string {
+  return `${escapeHtml(record.clientIp ?? (record.source === 'cli' ? 'command line' : '—'))}${record.user ? ` (${escapeHtml(record.user)})` : ''}`;
+}
+
 /** Recent runs of one action: when, from where, by whom, with what, and how it went. */
 export function historyTable(action: Action, records: readonly RunRecord[]): string {
   if (records.length === 0) return '<p class="meta">No runs yet.</p>';
-  const rows = records.map((r) => {
-    const outcome = r.outcome ?? r.status;
-    return `<tr>
+  const rows = records.map((r) => `<tr>
 <td><a href="/actions/${escapeHtml(action.id)}/runs/${escapeHtml(r.id)}">${timeAgo(r.queuedAt)}</a></td>
-<td>${escapeHtml(r.clientIp ?? (r.source === 'cli' ? 'command line' : '—'))}${r.user ? ` (${escapeHtml(r.user)})` : ''}</td>
+<td>${origin(r)}</td>
 <td>${escapeHtml(paramsText(r.params))}</td>
-<td><span class="outcome ${escapeHtml(outcome)}">${escapeHtml(outcome)}</span></td>
+<td>${outcomeBadge(r)}</td>
 <td class="num">${r.durationMs === undefined ? '—' : `${r.durationMs} ms`}</td>
-</tr>`;
-  });
+</tr>`);
   return `<div class="table-wrap"><table class="history">
 <caption class="visually-hidden">Recent runs of ${escapeHtml(action.title)}</caption>
 <thead><tr><th scope="col">When</th><th scope="col">From</th><th scope="col">Parameters</th><th scope="col">Outcome</th><th scope="col">Duration</th></tr></thead>
@@ -33,7 +41,7 @@ ${rows.join('\n')}
 export function runFacts(record: Pick<RunRecord, 'queuedAt' | 'clientIp' | 'source' | 'params' | 'user'>): string {
   return `<dl class="facts">
 <dt>Started</dt><dd>${timeAgo(record.queuedAt)}</dd>
-<dt>From</dt><dd>${escapeHtml(record.clientIp ?? (record.source === 'cli' ? 'command line' : '—'))}${record.user ? ` (${escapeHtml(record.user)})` : ''}</dd>
+<dt>From</dt><dd>${origin(record)}</dd>
 <dt>Parameters</dt><dd>${escapeHtml(paramsText(record.params))}</dd>
 </dl>`;
 }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Action } from '../../core/action.js';
+import type { Run } from '../../core/run.js';
 import { PortholeError } from '../../core/errors.js';
 import { actionInfo } from '../action-info.js';
 import { ensureMayRun, visibleAction, visibleActions } from '../access-check.js';
@@ -17,6 +18,18 @@ type RunRequest = FastifyRequest<{ Params: { id: string; run: string } }>;
 
 export function isRunId(text: string): boolean {
   return RUN_ID.test(text);
+}
+
+/** The run with this id if it is one of the action's and has not finished yet. */
+export function unfinishedRun(app: App, action: Action, runId: string): Run | undefined {
+  const run = app.executor.get(runId);
+  return run && run.action.id === action.id && run.status !== 'finished' ? run : undefined;
+}
+
+/** Where a run and its event stream are found. */
+function runLinks(actionId: string, runId: string): { self: string; events: string } {
+  const self = `/api/actions/${actionId}/runs/${runId}`;
+  return { self, events: `${self}/events` };
 }
 
 /** Refuses GET for an action with side effects: it may only run on POST. */
@@ -53,8 +66,8 @@ export const apiRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app
     const raw = paramsFromBody(request, request.generation.config.server.maxParams);
     if (request.query.wait === 'false' || request.query.wait === '0') {
       const { run } = startRun(app, request, action, raw);
-      const self = `/api/actions/${action.id}/runs/${run.id}`;
-      return reply.code(202).header('location', self).send({ id: run.id, actionId: action.id, status: run.status, links: { self, events: `${self}/events` } });
+      const links = runLinks(action.id, run.id);
+      return reply.code(202).header('location', links.self).send({ id: run.id, actionId: action.id, status: run.status, links });
     }
     return runAndRespond(app, request, reply, action, raw, negotiate(request.raw, 'json'));
   });
@@ -75,11 +88,8 @@ export const apiRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app
   fastify.get('/api/actions/:id/runs/:run', async (request: RunRequest, reply) => {
     const action = visibleAction(app, request, request.params.id);
     if (!action || !isRunId(request.params.run)) return sendNotFound(request, reply);
-    const active = app.executor.get(request.params.run);
-    if (active && active.action.id === action.id && active.status !== 'finished') {
-      const self = `/api/actions/${action.id}/runs/${active.id}`;
-      return { id: active.id, actionId: action.id, status: active.status, queuedAt: active.queuedAt.toISOString(), links: { self, events: `${self}/events` } };
-    }
+    const active = unfinishedRun(app, action, request.params.run);
+    if (active) return { id: active.id, actionId: action.id, status: active.status, queuedAt: active.queuedAt.toISOString(), links: runLinks(action.id, active.id) };
     const record = await app.store.history.get(request.params.run);
     return record && record.actionId === action.id ? record : sendNotFound(request, reply);
   });
@@ -98,8 +108,8 @@ export const apiRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { app
   fastify.delete('/api/actions/:id/runs/:run', async (request: RunRequest, reply) => {
     const action = visibleAction(app, request, request.params.id);
     if (!action || !isRunId(request.params.run)) return sendNotFound(request, reply);
-    const active = app.executor.get(request.params.run);
-    if (active && active.action.id === action.id && active.status !== 'finished') {
+    const active = unfinishedRun(app, action, request.params.run);
+    if (active) {
       if (!ensureMayRun(app, request, reply, action)) return reply;
       active.cancel();
       request.log.info({ runId: active.id, action: action.id, ip: request.clientIp }, 'run cancelled');

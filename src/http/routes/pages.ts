@@ -9,12 +9,12 @@ import { CONTENT_TYPES } from '../negotiate.js';
 import { paramsFromBody, paramsFromUrl, type RawParams } from '../params-input.js';
 import { dashboardHtml, cardBody, type CardState } from '../renderers/dashboard.js';
 import { confirmForm, paramForm } from '../renderers/form.js';
-import { historyTable, runFacts } from '../renderers/history-view.js';
+import { historyTable, outcomeBadge, runFacts } from '../renderers/history-view.js';
 import { escapeHtml, outputHtml, page, timeAgo } from '../renderers/html.js';
 import { resultSection } from '../renderers/result-view.js';
 import { statusOf } from '../respond.js';
 import { startRun } from '../run-request.js';
-import { isRunId } from './api.js';
+import { isRunId, unfinishedRun } from './api.js';
 import { decide } from '../../access/decide.js';
 import { ensureMayRun, visibleAction, visibleActions } from '../access-check.js';
 
@@ -84,7 +84,7 @@ function actionPage(request: FastifyRequest, ctx: PageContext, action: Action, v
   const download = result && ((format: 'csv' | 'json') =>
     action.safe ? `/api/actions/${action.id}/result.${format}${query ? `?${query}` : ''}` : `/api/actions/${action.id}/runs/${result.runId}/result.${format}`);
   const last = lastRun
-    ? `<p class="meta last-run">Last run ${timeAgo(lastRun.queuedAt)}: <a href="/actions/${escapeHtml(action.id)}/runs/${escapeHtml(lastRun.id)}"><span class="outcome ${escapeHtml(lastRun.outcome ?? lastRun.status)}">${escapeHtml(lastRun.outcome ?? lastRun.status)}</span></a></p>`
+    ? `<p class="meta last-run">Last run ${timeAgo(lastRun.queuedAt)}: <a href="/actions/${escapeHtml(action.id)}/runs/${escapeHtml(lastRun.id)}">${outcomeBadge(lastRun)}</a></p>`
     : '';
   // Safe actions run on viewing; others need the right to run, or the form would only lead to a refusal.
   const mayRun = action.safe || decide(request.generation.config.auth, request.principal, action, 'run').allowed;
@@ -165,8 +165,8 @@ export const pageRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { ap
     const action = visibleAction(app, request, request.params.id);
     if (!action || !isRunId(request.params.run)) return sendNotFound(request, reply);
     const trail = [{ href: `/actions/${action.id}`, label: action.title }, { href: `/actions/${action.id}/history`, label: 'History' }];
-    const active = app.executor.get(request.params.run);
-    if (active && active.action.id === action.id && active.status !== 'finished') {
+    const active = unfinishedRun(app, action, request.params.run);
+    if (active) {
       // Still running: the script follows it live; without script, reloading shows progress.
       const live = `<section id="result" class="result" aria-live="polite" data-live-run="${escapeHtml(active.id)}" data-action="${escapeHtml(action.id)}">\n<h2>Output</h2>\n${outputHtml('', '', { stdout: false, stderr: false })}\n<p class="meta" id="run-status">${escapeHtml(active.status)}…</p>\n</section>`;
       return sendPage(contextOf(request, reply), 200, `Run of ${action.title}`, `<h1>Run of ${escapeHtml(action.title)}</h1>\n${runFacts({ queuedAt: active.queuedAt.toISOString(), clientIp: active.context.clientIp, source: active.context.source, params: {}, user: active.context.user })}\n${live}`, false, trail);
