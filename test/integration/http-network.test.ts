@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../helpers/config.js';
 import { request, startServer, type Response, type TestServer } from '../helpers/server.js';
 
@@ -292,10 +292,18 @@ describe('forwarding headers', () => {
   describe('trustedProxies: [127.0.0.1], allow: [10.9.8.7], X-Forwarded-For', () => {
     const NETWORK = 'allow: [10.9.8.7]\ntrustedProxies: [127.0.0.1]';
 
-    async function historyIps(port: number, headers: Record<string, string>): Promise<(string | undefined)[]> {
-      const response = await get(port, '/api/actions/touch/runs', V4(1), headers);
-      expect(response.status).toBe(200);
-      return (JSON.parse(response.body) as { runs: { clientIp?: string }[] }).runs.map((r) => r.clientIp);
+    /** The client address of each recorded run of `touch`, once the first is in history. */
+    function recordedIps(port: number, headers: Record<string, string>): Promise<(string | undefined)[]> {
+      return vi.waitFor(
+        async () => {
+          const response = await get(port, '/api/actions/touch/runs', V4(1), headers);
+          expect(response.status).toBe(200);
+          const ips = (JSON.parse(response.body) as { runs: { clientIp?: string }[] }).runs.map((r) => r.clientIp);
+          expect(ips).not.toHaveLength(0);
+          return ips;
+        },
+        { timeout: 2000, interval: 20 },
+      );
     }
 
     it('the client the proxy names is admitted and recorded as the run\'s client', async () => {
@@ -304,13 +312,7 @@ describe('forwarding headers', () => {
       const run = await post(port, '/api/actions/touch/runs', V4(1), xff);
       expect(run.status).toBe(200);
       expect(existsSync(canary)).toBe(true);
-
-      let ips: (string | undefined)[] = [];
-      for (let i = 0; i < 50 && ips.length === 0; i++) {
-        ips = await historyIps(port, xff);
-        if (ips.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      expect(ips).toEqual(['10.9.8.7']);
+      expect(await recordedIps(port, xff)).toEqual(['10.9.8.7']);
     });
 
     it('the proxy itself, without the header, is not in the allowlist', async () => {
@@ -333,12 +335,7 @@ describe('forwarding headers', () => {
       expect((await get(port, '/api/actions', V4(1), xff)).status).toBe(200);
       expect((await post(port, '/api/actions/touch/runs', V4(1), xff)).status).toBe(200);
       expect(existsSync(canary)).toBe(true);
-      let ips: (string | undefined)[] = [];
-      for (let i = 0; i < 50 && ips.length === 0; i++) {
-        ips = await historyIps(port, xff);
-        if (ips.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      expect(ips).toEqual(['10.9.8.7']);
+      expect(await recordedIps(port, xff)).toEqual(['10.9.8.7']);
     });
 
     it('garbage or empty hops are denied, never mistaken for the proxy', async () => {

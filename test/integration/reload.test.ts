@@ -15,19 +15,8 @@ interface Answer {
 }
 const json = (res: { body: string }) => JSON.parse(res.body) as Answer;
 
-/** Polls until `check` passes, or fails with its last error after `ms`. */
-async function eventually(check: () => Promise<void> | void, ms = 4000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
+/** Polls until `check` passes, or fails with its last error after 4 s. */
+const eventually = (check: () => Promise<void> | void) => vi.waitFor(check, { timeout: 4000, interval: 100 });
 
 const started: ServeProcess[] = [];
 afterAll(async () => {
