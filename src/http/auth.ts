@@ -5,6 +5,7 @@ import csrf from '@fastify/csrf-protection';
 import { IdentityResolver, passwordFingerprint } from '../access/identity.js';
 import { LoginThrottle } from '../access/login-throttle.js';
 import { OidcClient } from '../access/oidc.js';
+import { SAFE_METHODS } from '../access/same-origin.js';
 import type { AuthConfig } from '../config/schema.js';
 import type { Config } from '../config/load.js';
 import type { Store } from '../store/open.js';
@@ -36,9 +37,6 @@ const PUBLIC = [/^\/login(\?|$)/, /^\/auth\/oidc\/(start|callback)(\?|$)/, /^\/s
 function isPublic(url: string): boolean {
   return PUBLIC.some((pattern) => pattern.test(url));
 }
-
-/** Methods that change nothing, so need no CSRF token. */
-const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Cookies are Secure when the browser reached us over TLS (directly, or through a trusted proxy that says so). */
 function overTls(request: FastifyRequest, trustedProxy: boolean): boolean {
@@ -147,7 +145,7 @@ export async function registerAuth(fastify: FastifyInstance, metrics: Metrics): 
 
   // A cookie is sent by the browser whatever page asked; state changes through one need our token.
   fastify.addHook('preHandler', (request, reply, done) => {
-    if (!request.generation.auth || READ_ONLY_METHODS.has(request.method)) return done();
+    if (!request.generation.auth || SAFE_METHODS.has(request.method)) return done();
     const usesCookie = request.principal.kind === 'user' && request.principal.via === 'session';
     if (usesCookie || request.url.startsWith('/login')) return fastify.csrfProtection(request, reply, done);
     done();
