@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { processesMatching, waitForNoProcess } from '../helpers/processes.js';
+import { waitForNoProcess, waitForProcess } from '../helpers/processes.js';
 import { request, startServer, type TestServer } from '../helpers/server.js';
 
 /** Every server a test starts is closed after it, whatever happened. */
@@ -158,14 +158,6 @@ function normalise(events: SseEvent[]): { event: string; data: string }[] {
   return out;
 }
 
-async function waitForProcess(marker: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (processesMatching(marker).length === 0) {
-    if (Date.now() > deadline) throw new Error(`no process matching ${marker} appeared`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('run events (Server-Sent Events)', () => {
   it('streams output line by line as it is printed, then a finished event, then ends', async () => {
     const s = await serve(YAML);
@@ -174,6 +166,9 @@ describe('run events (Server-Sent Events)', () => {
     expect(stream.status).toBe(200);
     expect(stream.headers['content-type']).toMatch(/^text\/event-stream/);
     expect(stream.headers['cache-control']).toMatch(/no-cache/);
+    // Written past Fastify, the stream still carries the headers every answer has.
+    expect(stream.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(stream.headers['x-frame-options']).toBe('DENY');
     await withTimeout(stream.ended, 15_000, 'end of stream');
 
     const types = stream.events.map((e) => e.event);
@@ -226,7 +221,7 @@ describe('run events (Server-Sent Events)', () => {
     const run = await startRun(s, 'long', { seconds: '48.27' });
     const stream = await openStream(s.port, run.events);
     await withTimeout(stream.next('started'), 5000, 'started event');
-    await waitForProcess('sleep 48.27');
+    expect(await waitForProcess('sleep 48.27', 5000)).not.toEqual([]);
 
     const del = await request(s.port, `/api/actions/long/runs/${run.id}`, { method: 'DELETE', headers: { accept: 'application/json' } });
     expect(del.status).toBe(202);

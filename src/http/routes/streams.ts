@@ -49,6 +49,8 @@ export const streamRoutes: FastifyPluginAsync<{ app: App }> = async (fastify, { 
 
     reply.hijack();
     const res = reply.raw;
+    // Written past Fastify, so the headers every answer carries (security headers, HSTS) are passed on here.
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
