@@ -3,7 +3,8 @@
 #   docker build -t porthole .
 #   docker run --init -p 127.0.0.1:8080:8080 -v ./porthole.yaml:/etc/porthole/porthole.yaml:ro \
 #     -v porthole-data:/var/lib/porthole --stop-timeout 30 porthole
-# The config must set `dataDir: /var/lib/porthole` and keep 127.0.0.1 in network.allow (the healthcheck).
+# The config must set `dataDir: /var/lib/porthole` and keep 127.0.0.1 in network.allow (the healthcheck;
+# /healthz needs no sign-in, even with auth:, but it does pass the network allowlist).
 # --init reaps processes that operator commands leave orphaned; --stop-timeout outlasts the shutdown grace.
 
 # Every stage starts from the same image, so the native better-sqlite3 module built in

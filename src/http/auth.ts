@@ -31,8 +31,12 @@ export interface AuthRuntime {
   endSession(request: FastifyRequest, reply: FastifyReply): void;
 }
 
-/** Routes anyone past the network gate may reach without signing in: the login flow and its assets. */
-const PUBLIC = [/^\/login(\?|$)/, /^\/auth\/oidc\/(start|callback)(\?|$)/, /^\/static\//];
+/**
+ * Routes anyone past the network gate may reach without signing in: the login flow and its
+ * assets, and /healthz, which says only that the process answers, so that a container's
+ * healthcheck or an orchestrator's liveness probe needs no credentials.
+ */
+const PUBLIC = [/^\/login(\?|$)/, /^\/auth\/oidc\/(start|callback)(\?|$)/, /^\/static\//, /^\/healthz(\?|$)/];
 
 function isPublic(url: string): boolean {
   return PUBLIC.some((pattern) => pattern.test(url));

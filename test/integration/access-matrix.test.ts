@@ -53,6 +53,8 @@ interface Route {
   body?: 'json' | 'form';
   /** Starts a fresh long run for the role to cancel. */
   activeRun?: boolean;
+  /** Answers without an identity: anonymous gets what everyone gets. */
+  public?: true;
 }
 
 const OK_VIEW = { none: 404, view: 200, run: 200 };
@@ -88,6 +90,8 @@ const ROUTES: Route[] = [
   ...forActions(['thing', 'touch', 'secret'], (a) => ({ method: 'GET', path: `/actions/${a}/runs/:run`, client: 'browser', action: a, ...OK_VIEW })),
   { method: 'GET', path: '/admin/explain?user=vera&action=thing', client: 'browser', none: 404, view: 404, run: 404 },
   { method: 'GET', path: '/readyz', client: 'api', none: 200, view: 200, run: 200 },
+  { method: 'GET', path: '/healthz', client: 'api', public: true, none: 200, view: 200, run: 200 },
+  { method: 'GET', path: '/healthz', client: 'browser', public: true, none: 200, view: 200, run: 200 },
 ];
 
 interface Case {
@@ -100,7 +104,7 @@ interface Case {
 }
 
 function expectedStatus(role: Role, route: Route): number {
-  if (role === 'anonymous') return route.client === 'browser' && route.method === 'GET' ? 303 : 401;
+  if (role === 'anonymous' && !route.public) return route.client === 'browser' && route.method === 'GET' ? 303 : 401;
   if (route.path.startsWith('/admin/')) return role === 'admin' ? 200 : 404;
   if (!route.action) return route.run;
   return route[rightsOf(role, route.action) as 'none' | 'view' | 'run'];
@@ -309,6 +313,10 @@ describe('access matrix: every route, every role', () => {
         expect(res.body.includes(title), `${title} on the dashboard of ${role}`).toBe(visibleTo(role).includes(id as ActionId));
       }
     }
+    if (expected === 200 && route.path === '/healthz') {
+      // Anyone the network admits may ask, so it says nothing but that the process answers.
+      expect(JSON.parse(res.body)).toEqual({ status: 'ok' });
+    }
     if (expected === 200 && route.path.startsWith('/admin/explain')) {
       expect(res.body).toContain('may view: yes');
       expect(res.body).toContain('groups lists viewers');
@@ -346,6 +354,15 @@ describe('access matrix: every route, every role', () => {
       const res = await request(server.port, '/login', { headers: { accept: 'text/html', ...(credentials.get(role)?.headers ?? {}) } });
       expect(res.status, role).toBe(200);
     }
+  });
+
+  it('/healthz needs no sign-in, but still passes the network gate: outside the allowlist it is the same 404 as a page that does not exist', async () => {
+    const outside = (url: string) => request(server.port, url, { localAddress: '127.0.0.2', headers: { accept: 'application/json' } });
+    const health = await outside('/healthz');
+    const unknown = await outside('/no-such-page');
+    expect(health.status).toBe(404);
+    expect(health.headers['content-type']).toBe(unknown.headers['content-type']);
+    expect(health.body).toBe(unknown.body);
   });
 
   it('covers every role on every route', () => {

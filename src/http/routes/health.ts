@@ -10,7 +10,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * `/healthz`: the process answers. `/readyz`: the config is loaded and every datasource
+ * `/healthz`: the process answers. It needs no sign-in (see auth.ts), so it must never say
+ * more than that. `/readyz`: the config is loaded and every datasource
  * answers. A failed reload does not make it 503: the last good config is still serving,
  * and taking every instance out of a load balancer over a typo in a shared file would turn
  * a config mistake into an outage. The body's `reload` says it failed, and why, for
