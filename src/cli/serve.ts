@@ -58,6 +58,8 @@ export async function serve(config: Config, listen: string | undefined): Promise
   });
   watcher.close();
   process.off('SIGHUP', onHangup);
+  // A reload under way finishes first, so that closing the service closes whatever it put in force.
+  await reloader.stop();
   await service.close();
   log.info('stopped');
   return EXIT.ok;

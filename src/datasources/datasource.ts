@@ -26,6 +26,6 @@ export interface Datasource {
   query(request: QueryRequest): Promise<TableOutput>;
   /** Resolves when a connection can be made and a trivial statement runs. */
   ping(): Promise<void>;
-  /** Closes every connection; later queries fail. */
+  /** Closes every connection; later queries fail. Closing again waits for the first close. */
   close(): Promise<void>;
 }

@@ -125,6 +125,7 @@ export class MysqlDatasource implements Datasource {
   readonly driver = 'mysql';
   private pool: Pool | undefined;
   private closed = false;
+  private ended: Promise<void> | undefined;
   private mariadb: Promise<boolean> | undefined;
   /** The statement timeout last set on each pooled connection, so it is set only when it changes. */
   private readonly sessionTimeouts = new WeakMap<object, number>();
@@ -154,9 +155,11 @@ export class MysqlDatasource implements Datasource {
     }
   }
 
-  async close(): Promise<void> {
+  /** Safe to call again: the pool ends once, and every caller waits for that. */
+  close(): Promise<void> {
     this.closed = true;
-    await this.pool?.end();
+    this.ended ??= this.pool?.end() ?? Promise.resolve();
+    return this.ended;
   }
 
   private getPool(): Pool {

@@ -124,6 +124,7 @@ export class PostgresDatasource implements Datasource {
   readonly driver = 'postgres';
   private pool: pg.Pool | undefined;
   private closed = false;
+  private ended: Promise<void> | undefined;
   private readonly listening = new WeakSet<PoolClient>();
   private readonly translate = placeholderTranslator('postgres');
 
@@ -150,9 +151,11 @@ export class PostgresDatasource implements Datasource {
     }
   }
 
-  async close(): Promise<void> {
+  /** Safe to call again: the pool ends once, and every caller waits for that. */
+  close(): Promise<void> {
     this.closed = true;
-    await this.pool?.end();
+    this.ended ??= this.pool?.end() ?? Promise.resolve();
+    return this.ended;
   }
 
   private connectionOptions(): pg.ClientConfig {

@@ -45,6 +45,7 @@ export function buildGeneration(config: Config, store: Store, previous?: Generat
 /** The generation in force, and the replaced ones still finishing their requests and runs. */
 export class Generations {
   private readonly retiring = new Set<Promise<void>>();
+  private closing = false;
 
   constructor(private inForce: Generation) {}
 
@@ -59,8 +60,13 @@ export class Generations {
     return generation;
   }
 
-  /** Puts `next` in force; the old datasources close once the requests and runs using them are done. */
-  replace(next: Generation, onCloseError: (error: unknown) => void): void {
+  /**
+   * Puts `next` in force; the old datasources close once the requests and runs using them are
+   * done. Once closing has begun it refuses, returning false: nothing would ever close `next`,
+   * so it stays with its builder to close.
+   */
+  replace(next: Generation, onCloseError: (error: unknown) => void): boolean {
+    if (this.closing) return false;
     const old = this.inForce;
     this.inForce = next;
     const closed = old.users
@@ -69,10 +75,12 @@ export class Generations {
       .catch(onCloseError)
       .finally(() => this.retiring.delete(closed));
     this.retiring.add(closed);
+    return true;
   }
 
-  /** At shutdown, after every request and run has ended: closes all datasources. */
+  /** At shutdown, after every request and run has ended: closes all datasources, and refuses any later replacement. */
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all([this.inForce.datasources.closeAll(), ...this.retiring]);
   }
 }

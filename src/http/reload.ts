@@ -38,6 +38,7 @@ interface Prepared {
  */
 export class Reloader {
   private queue: Promise<unknown> = Promise.resolve();
+  private stopped = false;
 
   constructor(
     private readonly service: Service,
@@ -46,14 +47,25 @@ export class Reloader {
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
-  /** Reloads after any reload under way, so two never interleave. */
-  reload(trigger: string): Promise<ReloadStatus> {
+  /**
+   * Reloads after any reload under way, so two never interleave. Resolves to undefined when
+   * shutdown began first: nothing was reloaded. One asked for before shutdown still runs, and
+   * shutdown waits for it.
+   */
+  reload(trigger: string): Promise<ReloadStatus | undefined> {
+    if (this.stopped) return Promise.resolve(undefined);
     const done = this.queue.then(() => this.reloadNow(trigger));
     this.queue = done.catch(() => undefined);
     return done;
   }
 
-  private async reloadNow(trigger: string): Promise<ReloadStatus> {
+  /** At shutdown: no reload begins after this; resolves once the one under way has finished. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.queue;
+  }
+
+  private async reloadNow(trigger: string): Promise<ReloadStatus | undefined> {
     const at = new Date().toISOString();
     const { app } = this.service;
     const running = app.generations.current;
@@ -67,7 +79,13 @@ export class Reloader {
     const prepared = await this.prepare(config, running);
     if ('error' in prepared) return this.failed({ ok: false, at, trigger, error: prepared.error });
 
-    app.generations.replace(prepared.generation, (error) => this.log.error({ err: error }, 'closing the replaced datasources failed'));
+    const onCloseError = (error: unknown) => this.log.error({ err: error }, 'closing the datasources of a config no longer in force failed');
+    if (!app.generations.replace(prepared.generation, onCloseError)) {
+      // Shutdown has already closed the datasources in force; the new ones must not outlive them.
+      await prepared.generation.datasources.closeAll().catch(onCloseError);
+      this.log.info({ trigger }, 'config not reloaded: shutting down');
+      return undefined;
+    }
     app.executor.setLimits(config.limits);
     // A new certificate applies to new connections; ones already open keep theirs.
     if (prepared.tls) (this.service.fastify.server as HttpsServer).setSecureContext(prepared.tls);

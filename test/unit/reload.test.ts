@@ -91,6 +91,15 @@ describe('generations', () => {
     expect(closeOld).toHaveBeenCalledTimes(1);
   });
 
+  it('refuses a replacement once closing has begun: nothing would ever close it', async () => {
+    const old = buildGeneration(configFrom(BASE), store);
+    const generations = new Generations(old);
+    const closing = generations.close();
+    expect(generations.replace(buildGeneration(configFrom(BASE), store), (error) => expect.fail(String(error)))).toBe(false);
+    expect(generations.current).toBe(old);
+    await closing;
+  });
+
   it('lists an action path with and without its trailing slash and with every format suffix', () => {
     const { aliases } = buildGeneration(configFrom(BASE), store);
     expect([...aliases.keys()].sort()).toEqual(['/hello', '/hello.csv', '/hello.html', '/hello.json', '/hello.txt']);
