@@ -12,12 +12,14 @@
 FROM node:20-bookworm-slim AS base
 WORKDIR /opt/porthole
 
-# node-gyp's toolchain, for when better-sqlite3 has no prebuilt binary for this platform.
+# node-gyp's toolchain: for Porthole's posix_spawn module (built by npm ci's install script),
+# and for better-sqlite3 when it has no prebuilt binary for this platform.
 FROM base AS toolchain
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+COPY native/spawn/binding.gyp native/spawn/spawn.c native/spawn/build.mjs ./native/spawn/
 
 FROM toolchain AS build
 RUN npm ci --no-audit --no-fund
@@ -37,6 +39,7 @@ RUN groupadd --system --gid 10001 porthole \
 COPY package.json ./
 COPY --from=deps /opt/porthole/node_modules ./node_modules
 COPY --from=build /opt/porthole/dist ./dist
+COPY --from=deps /opt/porthole/native/spawn/build/Release/porthole_spawn.node ./native/spawn/build/Release/
 # The pages' script and styles are served from src/web at run time.
 COPY src/web ./src/web
 USER porthole

@@ -4,6 +4,7 @@ import { watchConfig } from '../config/watch.js';
 import { Reloader } from '../http/reload.js';
 import { createService } from '../http/service.js';
 import { killAllRunningGroups } from '../runners/process-group.js';
+import { posixSpawnUnavailable } from '../runners/spawn/choose-spawner.js';
 import { EXIT } from './exit-codes.js';
 
 /** JSON lines for machines; readable lines when a person watches the terminal. Never credentials. */
@@ -46,6 +47,9 @@ export async function serve(config: Config, listen: string | undefined): Promise
   log.info({ config: config.file, actions: config.actions.size, allow: config.network.allow }, 'porthole is serving');
   if (config.auth) log.info({ users: Object.keys(config.auth.users).length, oidc: config.auth.oidc !== undefined, trustedHeader: config.auth.trustedHeader !== undefined }, 'sign-in required on every route but the login flow');
   else log.warn('no auth: section: anyone the network allowlist admits may view and run every action');
+  if (posixSpawnUnavailable !== undefined) {
+    log.warn({ reason: posixSpawnUnavailable }, "commands start through Node's child_process, which slows down as the server grows; `npm rebuild porthole` with python3, make and a C compiler installed builds the faster posix_spawn module");
+  }
   for (const warning of config.warnings) log.warn({ key: warning.key, line: warning.line }, warning.message);
 
   await new Promise<void>((resolve) => {

@@ -1,4 +1,5 @@
 import type { TextOutput } from '../core/result.js';
+import type { Spawner } from './spawn/spawned-process.js';
 
 /** Everything needed to start one process: already rendered, nothing left to template. */
 export interface CommandSpec {
@@ -22,6 +23,8 @@ export interface CommandRunOptions {
   signal?: AbortSignal;
   /** Called with decoded text as it arrives, only for output kept within the cap. */
   onOutput?: (stream: StreamName, text: string) => void;
+  /** How to start the process; by default posix_spawn where available, else child_process. */
+  spawner?: Spawner;
 }
 
 export interface CommandOutcome extends TextOutput {

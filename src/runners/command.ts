@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 
 import type { CommandOutcome, CommandRunOptions, CommandSpec, StreamName } from './command-spec.js';
 import { isGroupAlive, signalGroup, trackGroup, untrackGroup } from './process-group.js';
+import { defaultSpawner } from './spawn/choose-spawner.js';
+import type { SpawnedProcess } from './spawn/spawned-process.js';
 
 /**
  * After the main process exits and its group is killed, how long its pipes may stay open.
@@ -15,7 +16,7 @@ const PIPE_DRAIN_MS = 500;
 /** Node fires timers with longer delays after 1 ms, so longer limits are clamped. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** What libuv reports when it cannot start a process, in words for the person who ran it. */
+/** What the system reports when it cannot start a process, in words for the person who ran it. */
 const ERRNO_TEXT: Readonly<Record<string, string>> = {
   ENOENT: 'no such file or directory',
   EACCES: 'permission denied',
@@ -66,7 +67,7 @@ function cwdProblem(cwd: string): string | undefined {
 }
 
 /**
- * libuv reports a bad working directory with the same codes as a bad program, so the
+ * A bad working directory is reported with the same codes as a bad program, so the
  * directory is checked after the fact to say which one it was.
  */
 function spawnErrorMessage(spec: CommandSpec, error: unknown): string {
@@ -106,23 +107,18 @@ function emptyOutcome(fields: Partial<CommandOutcome>): CommandOutcome {
  * `options.onOutput` must not throw (it runs inside stream event handlers).
  */
 export function runCommand(spec: CommandSpec, options: CommandRunOptions = {}): Promise<CommandOutcome> {
-  const { signal: abortSignal, onOutput } = options;
+  const { signal: abortSignal, onOutput, spawner = defaultSpawner } = options;
   if (abortSignal?.aborted === true) return Promise.resolve(emptyOutcome({ cancelled: true }));
 
   const startedAt = performance.now();
   const elapsed = () => Math.round(performance.now() - startedAt);
 
-  let proc;
+  let proc: SpawnedProcess;
   try {
-    proc = spawn(spec.file, [...spec.args], {
-      env: { ...spec.env },
-      cwd: spec.cwd,
-      shell: false,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    proc = spawner(spec);
   } catch (error) {
-    // Errors other than ENOENT/EACCES/EAGAIN/EMFILE/ENFILE (e.g. ENOTDIR, E2BIG) are thrown.
+    // posix_spawn throws every start error; child_process throws some (ENOTDIR, E2BIG) and
+    // reports the rest through 'error'.
     return Promise.resolve(emptyOutcome({ spawnError: spawnErrorMessage(spec, error), durationMs: elapsed() }));
   }
 
@@ -233,8 +229,10 @@ export function runCommand(spec: CommandSpec, options: CommandRunOptions = {}): 
       clearTimeout(timeoutTimer);
       clearTimeout(graceTimer);
       // Whatever the command left running in its group (background jobs) ends with it.
-      // Until this 'exit' the unreaped leader held its pid, so the pgid cannot have been
-      // reused; after this last signal the group is never addressed again.
+      // posix_spawn reports the exit before reaping, so the leader still holds its pid and
+      // the pgid cannot have been reused; child_process has just reaped it, and only a group
+      // with no member left could be reused. After this last signal the group is never
+      // addressed again.
       if (proc.pid !== undefined) {
         signalGroup(proc.pid, 'SIGKILL');
         untrackGroup(proc.pid);

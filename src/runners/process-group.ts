@@ -1,7 +1,7 @@
 /**
- * Where Porthole kills processes. Every command runs as the leader of its own process
- * group (spawned with `detached: true`, so its pgid equals its pid); signalling `-pgid`
- * reaches the whole tree, including background grandchildren the command left behind.
+ * Where Porthole kills processes. Every command runs as the leader of its own session and
+ * process group (so its pgid equals its pid); signalling `-pgid` reaches the whole
+ * tree, including background grandchildren the command left behind.
  */
 
 /** Process groups of runs that have not finished yet, so a shutdown can stop them all. */

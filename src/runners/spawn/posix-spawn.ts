@@ -1,0 +1,85 @@
+import { createRequire } from 'node:module';
+import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
+import { constants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+import type { CommandSpec } from '../command-spec.js';
+import type { SpawnedProcess, Spawner } from './spawned-process.js';
+
+/** The addon built from native/spawn at install time (see native/spawn/spawn.c). */
+interface PosixSpawnBinding {
+  readonly supported: boolean;
+  spawn(
+    file: string,
+    argv: string[],
+    env: string[],
+    cwd: string | undefined,
+    onExit: (code: number, signal: number) => void,
+  ): [pid: number, stdoutFd: number, stderrFd: number];
+}
+
+/** src/runners/spawn and dist/runners/spawn are both three levels below the package root. */
+const ADDON = fileURLToPath(new URL('../../../native/spawn/build/Release/porthole_spawn.node', import.meta.url));
+
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
+  Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
+);
+
+function readEnd(fd: number): Socket {
+  return new Socket({ fd, readable: true, writable: false });
+}
+
+class PosixSpawnedProcess extends EventEmitter implements SpawnedProcess {
+  readonly pid: number;
+  readonly stdout: Socket;
+  readonly stderr: Socket;
+
+  constructor(binding: PosixSpawnBinding, spec: CommandSpec) {
+    super();
+    const env = Object.entries(spec.env).map(([name, value]) => `${name}=${value}`);
+    // The exit callback never runs during spawn(): it comes from the event loop.
+    const [pid, stdoutFd, stderrFd] = binding.spawn(spec.file, [spec.file, ...spec.args], env, spec.cwd, (code, signal) =>
+      this.emit('exit', code < 0 ? null : code, signal === 0 ? null : (SIGNAL_NAMES.get(signal) ?? null)),
+    );
+    this.pid = pid;
+    this.stdout = readEnd(stdoutFd);
+    this.stderr = readEnd(stderrFd);
+  }
+}
+
+function hasNul(text: string): boolean {
+  return text.includes('\0');
+}
+
+/** C strings end at a NUL, so one inside would silently cut a value; Node refuses them too. */
+function refuseNul(spec: CommandSpec): void {
+  const values = [spec.file, ...spec.args, ...Object.entries(spec.env).flat(), spec.cwd ?? ''];
+  if (values.some(hasNul)) {
+    throw Object.assign(new TypeError('a NUL byte in the program, its arguments, environment or working directory'), {
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
+  }
+}
+
+function spawnerFrom(binding: PosixSpawnBinding): Spawner {
+  return (spec) => {
+    refuseNul(spec);
+    return new PosixSpawnedProcess(binding, spec);
+  };
+}
+
+/** The posix_spawn spawner, or why this platform or build has none. */
+export type PosixSpawnAvailability = { readonly spawner: Spawner } | { readonly unavailable: string };
+
+export function loadPosixSpawn(): PosixSpawnAvailability {
+  if (process.platform !== 'linux') return { unavailable: `not built on ${process.platform} (Linux only)` };
+  let binding: PosixSpawnBinding;
+  try {
+    binding = createRequire(import.meta.url)(ADDON) as PosixSpawnBinding;
+  } catch (error) {
+    return { unavailable: `the native module did not load (${(error as Error).message.split('\n')[0]})` };
+  }
+  if (!binding.supported) return { unavailable: 'this kernel has no pidfd_open (Linux 5.3 or later needed)' };
+  return { spawner: spawnerFrom(binding) };
+}
