@@ -14,6 +14,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
+import { SERVE_NODE_FLAGS } from '../src/cli/node-flags.js';
 
 import { summarizeProfile, type ProfileSummary } from './lib/cpuprofile.js';
 import { describeWorkload, generator, generatorVersion, load as loadWith, type Generator, type LoadResult, type Workload } from './lib/load.js';
@@ -162,7 +163,7 @@ function startPorthole(ctx: Ctx, config: string, profileDir?: string): Promise<S
   rmSync(path.join(TMP, `data-${path.basename(config, '.yaml')}`), { recursive: true, force: true });
   const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.relative(ROOT, profileDir)}`] : [];
   return start(ctx, (port) => {
-    const args = [...prof, 'dist/cli/main.js', 'serve', '-c', path.relative(ROOT, config), '--listen', `127.0.0.1:${port}`];
+    const args = [...SERVE_NODE_FLAGS, ...prof, 'dist/cli/main.js', 'serve', '-c', path.relative(ROOT, config), '--listen', `127.0.0.1:${port}`];
     return {
       name: 'Porthole',
       file: process.execPath,

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { SERVE_NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { ROOT } from './cli.js';
 
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -17,11 +18,11 @@ export interface ServeProcess {
 }
 
 /**
- * Starts the real `porthole serve` (from source) as its own process, as an operator would,
- * and waits for its "listening" log line.
+ * Starts the real `porthole serve` (from source) as its own process, as an operator would (with
+ * the Node flags the shipped launchers give it), and waits for its "listening" log line.
  */
 export async function startServeProcess(configFile: string, cwd: string): Promise<ServeProcess> {
-  const server = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'src/cli/main.ts'), 'serve', '-c', configFile], {
+  const server = spawn(process.execPath, [...SERVE_NODE_FLAGS, '--import', TSX, path.join(ROOT, 'src/cli/main.ts'), 'serve', '-c', configFile], {
     cwd,
     env: { PATH: process.env.PATH },
     stdio: ['ignore', 'pipe', 'pipe'],

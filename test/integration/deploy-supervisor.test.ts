@@ -64,9 +64,10 @@ function rewriteForTest(shipped: string, dir: string, configFile: string): strin
     const set = (next: string) => (replaced.add(key), [`${key}=${next}`]);
     switch (key) {
       case 'command': {
-        const parts = /^\S+ \S+\/dist\/cli\/main\.js (.*)$/.exec(value);
-        if (!parts || !parts[1]!.includes('-c /etc/porthole/porthole.yaml')) throw new Error(`unexpected shipped command: ${value}`);
-        return set(`${process.execPath} --import ${TSX} ${path.join(ROOT, 'src/cli/main.ts')} ${parts[1]!.replace('/etc/porthole/porthole.yaml', configFile)}`);
+        // node, its flags (kept), the built entry point, then porthole's arguments.
+        const parts = /^\S+((?: --\S+)*) \S+\/dist\/cli\/main\.js (.*)$/.exec(value);
+        if (!parts || !parts[2]!.includes('-c /etc/porthole/porthole.yaml')) throw new Error(`unexpected shipped command: ${value}`);
+        return set(`${process.execPath}${parts[1]} --import ${TSX} ${path.join(ROOT, 'src/cli/main.ts')} ${parts[2]!.replace('/etc/porthole/porthole.yaml', configFile)}`);
       }
       case 'directory':
         return set(ROOT);
