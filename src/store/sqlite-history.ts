@@ -54,10 +54,52 @@ interface Row {
   stored_truncated: number;
 }
 
+/** A run's row as first written: queued, or already finished if it ended before the write. */
+type NewRow = {
+  id: string;
+  actionId: string;
+  status: 'queued' | 'finished';
+  source: RunRecord['source'];
+  clientIp: string | null;
+  user: string | null;
+  params: string;
+  queuedAt: string;
+} & FinishedFields;
+
+type FinishedFields = {
+  outcome: RunRecord['outcome'] | null;
+  startedAt: string | null;
+  durationMs: number | null;
+  exitCode: number | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  result: string | null;
+  storedTruncated: number;
+};
+
+const UNFINISHED: FinishedFields = {
+  outcome: null,
+  startedAt: null,
+  durationMs: null,
+  exitCode: null,
+  errorCode: null,
+  errorMessage: null,
+  result: null,
+  storedTruncated: 0,
+};
+
 /** Run history in Porthole's SQLite file (see database.ts). */
 export class SqliteHistory implements RunHistory {
   private readonly insert: Database.Statement;
   private readonly finish: Database.Statement;
+  /**
+   * Rows whose insert still waits in the writer. A run that finishes before then (most
+   * queries do) is written once, finished, instead of inserted and then updated.
+   */
+  private readonly unwritten = new Map<string, NewRow>();
+  private readonly trim: Database.Statement;
+  /** Runs recorded since the table was last trimmed to maxRuns. */
+  private sinceTrim = 0;
   private readonly page: Database.Statement;
   private readonly one: Database.Statement;
 
@@ -70,8 +112,10 @@ export class SqliteHistory implements RunHistory {
     // Runs that were in flight when a previous server died did not finish; say so.
     this.db.prepare("UPDATE runs SET status = 'interrupted' WHERE status IN ('queued', 'running')").run();
     this.insert = this.db.prepare(
-      `INSERT INTO runs (id, action_id, status, source, client_ip, user, params, queued_at)
-       VALUES (@id, @actionId, 'queued', @source, @clientIp, @user, @params, @queuedAt)`,
+      `INSERT INTO runs (id, action_id, status, source, client_ip, user, params, queued_at,
+         outcome, started_at, duration_ms, exit_code, error_code, error_message, result, stored_truncated)
+       VALUES (@id, @actionId, @status, @source, @clientIp, @user, @params, @queuedAt,
+         @outcome, @startedAt, @durationMs, @exitCode, @errorCode, @errorMessage, @result, @storedTruncated)`,
     );
     this.finish = this.db.prepare(
       `UPDATE runs SET status = 'finished', outcome = @outcome, started_at = @startedAt, duration_ms = @durationMs,
@@ -79,28 +123,44 @@ export class SqliteHistory implements RunHistory {
          stored_truncated = @storedTruncated
        WHERE id = @id`,
     );
+    this.trim = this.db.prepare(
+      `DELETE FROM runs WHERE status NOT IN ('queued', 'running') AND id IN (
+         SELECT id FROM runs ORDER BY queued_at DESC LIMIT -1 OFFSET ?)`,
+    );
     this.page = this.db.prepare('SELECT * FROM runs WHERE action_id = ? AND queued_at < ? ORDER BY queued_at DESC LIMIT ?');
     this.one = this.db.prepare('SELECT * FROM runs WHERE id = ?');
   }
 
   recordCreated(run: Run, params: Record<string, ParamValue>): Promise<void> {
-    const row = {
+    const row: NewRow = {
       id: run.id,
       actionId: run.action.id,
+      status: 'queued',
       source: run.context.source,
       clientIp: run.context.clientIp ?? null,
       user: run.context.user ?? null,
       params: JSON.stringify(params),
       queuedAt: run.queuedAt.toISOString(),
+      ...UNFINISHED,
     };
-    this.writer.write(() => this.insert.run(row));
+    this.unwritten.set(row.id, row);
+    this.writer.write(() => {
+      this.unwritten.delete(row.id);
+      this.insert.run(row);
+    });
+    // Trimmed as it grows, a tenth of maxRuns at a time: left to the periodic prune, a busy
+    // server's table would grow by millions of rows between prunes, and each prune would stop
+    // the event loop for seconds to delete them.
+    if (++this.sinceTrim >= Math.max(100, Math.ceil(this.limits.maxRuns / 10))) {
+      this.sinceTrim = 0;
+      this.writer.write(() => this.trim.run(this.limits.maxRuns));
+    }
     return Promise.resolve();
   }
 
   recordFinished(run: Run, result: RunResult): Promise<void> {
     const stored = storedResult(result, this.limits.maxOutputBytes);
-    const row = {
-      id: run.id,
+    const finished: FinishedFields = {
       outcome: result.outcome,
       startedAt: result.startedAt,
       durationMs: result.durationMs,
@@ -110,7 +170,9 @@ export class SqliteHistory implements RunHistory {
       result: JSON.stringify(stored.result),
       storedTruncated: stored.cut ? 1 : 0,
     };
-    this.writer.write(() => this.finish.run(row));
+    const waiting = this.unwritten.get(run.id);
+    if (waiting) Object.assign(waiting, finished, { status: 'finished' });
+    else this.writer.write(() => this.finish.run({ id: run.id, ...finished }));
     return Promise.resolve();
   }
 
@@ -130,12 +192,7 @@ export class SqliteHistory implements RunHistory {
     this.writer.flush();
     const cutoff = new Date(Date.now() - this.limits.maxAgeMs).toISOString();
     const old = this.db.prepare("DELETE FROM runs WHERE queued_at < ? AND status NOT IN ('queued', 'running')").run(cutoff).changes;
-    const extra = this.db
-      .prepare(
-        `DELETE FROM runs WHERE status NOT IN ('queued', 'running') AND id IN (
-           SELECT id FROM runs ORDER BY queued_at DESC LIMIT -1 OFFSET ?)`,
-      )
-      .run(this.limits.maxRuns).changes;
+    const extra = this.trim.run(this.limits.maxRuns).changes;
     return Promise.resolve(old + extra);
   }
 }

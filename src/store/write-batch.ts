@@ -13,30 +13,37 @@ export const immediateWriter: StoreWriter = {
   flush: () => undefined,
 };
 
+/** How long a batch gathers writes before it is committed. */
+export const BATCH_WINDOW_MS = 20;
+
 /**
- * Writes made during one turn of the event loop, committed in one transaction at the end of
- * it. A commit per record (a run's start, its end, its audit line) was the largest cost of a
- * fast uncached request; one per turn is a fraction of it. Reads flush first, so a record is
- * visible as soon as it is written; what a crash can lose is at most one turn's records.
+ * Writes made within a short window, committed in one transaction at its end. A commit per
+ * record (a run's start, its end, its audit line) was the largest cost of a fast uncached
+ * request, and one per event-loop turn still a third of it: under load a turn holds only a
+ * few requests. A 20 ms window took uncached /status/ from about 6,000 to 9,000 requests/s.
+ * Reads flush first, so a record is visible as soon as it is written; closing flushes too, so
+ * what a crash (not a shutdown) can lose is at most one window's records.
  */
 export class WriteBatch implements StoreWriter {
   private pending: (() => void)[] = [];
-  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Database.Database,
     private readonly onError: (error: unknown) => void,
+    private readonly windowMs = BATCH_WINDOW_MS,
   ) {}
 
   write(change: () => void): void {
     this.pending.push(change);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
+    if (this.timer) return;
+    // Unref'd: waiting writes never hold a process open; close() flushes them.
+    this.timer = setTimeout(() => this.flush(), this.windowMs).unref();
   }
 
   flush(): void {
-    this.scheduled = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const changes = this.pending;
     if (changes.length === 0) return;
     this.pending = [];

@@ -2,7 +2,9 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WriteBatch } from '../../src/store/write-batch.js';
 
+const WINDOW_MS = 5;
 const turn = () => new Promise((resolve) => setImmediate(resolve));
+const windowPassed = () => new Promise((resolve) => setTimeout(resolve, WINDOW_MS * 4));
 
 describe('WriteBatch', () => {
   let db: Database.Database;
@@ -15,11 +17,11 @@ describe('WriteBatch', () => {
     db = new Database(':memory:');
     db.exec('CREATE TABLE t (n INTEGER PRIMARY KEY)');
     errors = [];
-    batch = new WriteBatch(db, (error) => errors.push(error));
+    batch = new WriteBatch(db, (error) => errors.push(error), WINDOW_MS);
   });
   afterEach(() => db.close());
 
-  it('holds writes until the end of the turn, then commits them together', async () => {
+  it('holds writes until the window ends, across turns, then commits them together', async () => {
     let commits = 0;
     const wrapped = db.transaction.bind(db);
     db.transaction = ((fn: () => void) => {
@@ -31,7 +33,10 @@ describe('WriteBatch', () => {
     batch.write(insert(3));
     expect(count()).toBe(0);
     await turn();
-    expect(count()).toBe(3);
+    batch.write(insert(4));
+    expect(count()).toBe(0);
+    await windowPassed();
+    expect(count()).toBe(4);
     expect(commits).toBe(1);
     expect(errors).toEqual([]);
   });
@@ -48,7 +53,7 @@ describe('WriteBatch', () => {
     batch.write(insert(1));
     batch.write(insert(1));
     batch.write(insert(2));
-    await turn();
+    await windowPassed();
     expect(count()).toBe(2);
     expect(errors).toHaveLength(1);
     expect(String(errors[0])).toMatch(/UNIQUE/);
@@ -56,10 +61,10 @@ describe('WriteBatch', () => {
 
   it('starts a new batch after a flush', async () => {
     batch.write(insert(1));
-    await turn();
+    await windowPassed();
     batch.write(insert(2));
     expect(count()).toBe(1);
-    await turn();
+    await windowPassed();
     expect(count()).toBe(2);
   });
 });
