@@ -3,7 +3,9 @@
  *
  * fork() copies the page tables of the whole server, so its cost grows with the server's
  * memory; glibc's posix_spawn uses clone(CLONE_VM | CLONE_VFORK) and costs the same at any
- * size. The exit of each child is watched through a pidfd on the event loop, so libuv's own
+ * size. It runs on a libuv worker thread, because it blocks its caller until the child has
+ * exec'd (hundreds of microseconds here), and the event loop should serve meanwhile. The
+ * exit of each child is watched through a pidfd on the event loop, so libuv's own
  * SIGCHLD handling (which only waits for its own children) is left alone.
  *
  * Linux only (pidfd_open needs Linux 5.3; the chdir and closefrom file actions glibc 2.34).
@@ -154,7 +156,7 @@ static int spawn_searching(pid_t *pid, const char *file, const char *cwd, posix_
 
 static void on_close(uv_handle_t *handle) {
   child_t *child = (child_t *)handle;
-  close(child->pidfd);
+  if (child->pidfd >= 0) close(child->pidfd);
   if (child->env_alive) {
     napi_delete_reference(child->env, child->on_exit);
     napi_async_destroy(child->env, child->async_context);
@@ -210,35 +212,32 @@ static void kill_and_reap(pid_t pid) {
   waitpid(pid, NULL, 0);
 }
 
-static int watch_exit(napi_env env, pid_t pid, napi_value on_exit) {
-  int pidfd = pidfd_open(pid);
-  if (pidfd < 0) return errno;
+/* Watches an exited-or-running child through its pidfd on this thread's event loop. */
+static int watch_exit(napi_env env, pid_t pid, int pidfd, napi_ref on_exit) {
   uv_loop_t *loop;
   napi_get_uv_event_loop(env, &loop);
   child_t *child = calloc(1, sizeof *child);
-  if (child == NULL) {
-    close(pidfd);
-    return ENOMEM;
-  }
+  if (child == NULL) return ENOMEM;
   child->env = env;
   child->pid = pid;
   child->pidfd = pidfd;
+  child->on_exit = on_exit;
   child->env_alive = 1;
   int err = uv_poll_init(loop, &child->poll, pidfd);
   if (err != 0) {
-    close(pidfd);
     free(child);
     return -err;
   }
   err = uv_poll_start(&child->poll, UV_READABLE, on_readable);
   if (err != 0) {
+    /* The pidfd and the reference stay with the caller, who closes and deletes them. */
     child->env_alive = 0;
+    child->pidfd = -1;
     uv_close((uv_handle_t *)&child->poll, on_close);
     return -err;
   }
   napi_value name;
   napi_create_string_utf8(env, "PortholeProcess", NAPI_AUTO_LENGTH, &name);
-  napi_create_reference(env, on_exit, 1, &child->on_exit);
   napi_async_init(env, NULL, name, &child->async_context);
   napi_add_env_cleanup_hook(env, on_env_cleanup, child);
   return 0;
@@ -250,12 +249,137 @@ static void close_pair(int fds[2]) {
 }
 
 /*
- * spawn(file, args, env, cwd, onExit) -> [pid, stdoutFd, stderrFd]
+ * One spawn() call. What the worker thread needs is copied out of JS before it starts; what
+ * it produces (pid, pidfd, read ends, or an errno and the call that failed) is handed back to
+ * the event loop's thread, the only one that may touch JS or the loop.
+ */
+typedef struct request {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref on_exit;
+  char *file, *cwd;
+  char **argv, **envp;
+  pid_t pid;
+  int pidfd;
+  int out[2], err[2];
+  int error;
+  const char *failed;
+} request_t;
+
+static void free_request(napi_env env, request_t *req) {
+  if (req->work != NULL) napi_delete_async_work(env, req->work);
+  close_pair(req->out);
+  close_pair(req->err);
+  free(req->file);
+  free(req->cwd);
+  free_strings(req->argv);
+  free_strings(req->envp);
+  free(req);
+}
+
+/* On a libuv worker thread: posix_spawn blocks its caller until the child has exec'd, so
+ * the event loop goes on serving meanwhile. No JS, no loop handles here. */
+static void spawn_execute(napi_env env, void *data) {
+  (void)env;
+  request_t *req = data;
+  if (pipe2(req->out, O_CLOEXEC) != 0 || pipe2(req->err, O_CLOEXEC) != 0) {
+    req->error = errno;
+    req->failed = "pipe";
+    return;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, req->out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, req->err[1], 2);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  if (req->cwd != NULL) posix_spawn_file_actions_addchdir_np(&actions, req->cwd);
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  /* Node ignores SIGPIPE; ignored signals survive exec, so every signal is reset. */
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  int spawn_error = spawn_searching(&req->pid, req->file, req->cwd, &actions, &attr, req->argv, req->envp);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (spawn_error != 0) {
+    req->error = spawn_error;
+    req->failed = "spawn";
+    return;
+  }
+  close(req->out[1]);
+  close(req->err[1]);
+  req->out[1] = req->err[1] = -1;
+  req->pidfd = pidfd_open(req->pid);
+  if (req->pidfd < 0) {
+    req->error = errno;
+    req->failed = "pidfd_open";
+    kill_and_reap(req->pid);
+  }
+}
+
+/* An Error whose `code` is the errno name (ENOENT, ...), as Node's own errors carry. */
+static napi_value errno_error(napi_env env, const char *syscall_name, int err) {
+  const char *code = uv_err_name(-err);
+  char message[128];
+  snprintf(message, sizeof message, "%s %s", syscall_name, code);
+  napi_value code_value, message_value, error;
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value);
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &message_value);
+  napi_create_error(env, code_value, message_value, &error);
+  return error;
+}
+
+/* Back on the event loop's thread: start watching the child, then settle the promise. */
+static void spawn_complete(napi_env env, napi_status status, void *data) {
+  request_t *req = data;
+  if (status != napi_ok && req->error == 0) {
+    req->error = ECANCELED;
+    req->failed = "spawn";
+  }
+  if (req->error == 0) {
+    int watch_error = watch_exit(env, req->pid, req->pidfd, req->on_exit);
+    if (watch_error != 0) {
+      kill_and_reap(req->pid);
+      close(req->pidfd);
+      req->error = watch_error;
+      req->failed = "uv_poll";
+    } else {
+      req->on_exit = NULL; /* the watch owns it now */
+    }
+  }
+  if (req->error != 0) {
+    napi_reject_deferred(env, req->deferred, errno_error(env, req->failed, req->error));
+  } else {
+    napi_value result, value;
+    napi_create_array_with_length(env, 3, &result);
+    napi_create_int32(env, req->pid, &value);
+    napi_set_element(env, result, 0, value);
+    napi_create_int32(env, req->out[0], &value);
+    napi_set_element(env, result, 1, value);
+    napi_create_int32(env, req->err[0], &value);
+    napi_set_element(env, result, 2, value);
+    req->out[0] = req->err[0] = -1;
+    napi_resolve_deferred(env, req->deferred, result);
+  }
+  if (req->on_exit != NULL) napi_delete_reference(env, req->on_exit);
+  free_request(env, req);
+}
+
+/*
+ * spawn(file, args, env, cwd, onExit) -> Promise<[pid, stdoutFd, stderrFd]>
  * args includes argv[0]; env is a list of "NAME=value"; cwd may be undefined.
  * The child leads a new session (so its process group id is its pid), reads /dev/null,
  * writes into two pipes, starts with default signal handling and an empty signal mask,
- * and inherits no file descriptor but those three. onExit(code, signal) runs once the child
- * has exited, before it is reaped: code is -1 when a signal ended it, signal 0 otherwise.
+ * and inherits no file descriptor but those three. The promise rejects with an errno-coded
+ * Error when the child cannot start. onExit(code, signal) runs once the child has exited,
+ * before it is reaped: code is -1 when a signal ended it, signal 0 otherwise.
  */
 static napi_value spawn_process(napi_env env, napi_callback_info callback_info) {
   size_t argc = 5;
@@ -268,82 +392,32 @@ static napi_value spawn_process(napi_env env, napi_callback_info callback_info) 
   napi_typeof(env, args[4], &on_exit_type);
   if (on_exit_type != napi_function) return throw_type(env, "onExit must be a function");
 
-  char *file = copy_string(env, args[0]);
-  char **argv = copy_strings(env, args[1]);
-  char **envp = copy_strings(env, args[2]);
-  char *cwd = cwd_type == napi_undefined ? NULL : copy_string(env, args[3]);
-  napi_value result = NULL;
-  int out[2] = {-1, -1}, err[2] = {-1, -1};
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  int have_actions = 0, have_attr = 0;
-
-  if (file == NULL || argv == NULL || envp == NULL || (cwd_type != napi_undefined && cwd == NULL)) {
+  request_t *req = calloc(1, sizeof *req);
+  if (req == NULL) return throw_errno(env, "spawn", ENOMEM);
+  req->out[0] = req->out[1] = req->err[0] = req->err[1] = req->pidfd = -1;
+  req->file = copy_string(env, args[0]);
+  req->argv = copy_strings(env, args[1]);
+  req->envp = copy_strings(env, args[2]);
+  req->cwd = cwd_type == napi_undefined ? NULL : copy_string(env, args[3]);
+  if (req->file == NULL || req->argv == NULL || req->envp == NULL || (cwd_type != napi_undefined && req->cwd == NULL)) {
+    free_request(env, req);
     bool pending = false;
     napi_is_exception_pending(env, &pending);
     if (!pending) throw_type(env, "file, args, env and cwd must be strings");
-    goto done;
-  }
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
-    throw_errno(env, "pipe", errno);
-    goto done;
+    return NULL;
   }
 
-  posix_spawn_file_actions_init(&actions);
-  have_actions = 1;
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  if (cwd != NULL) posix_spawn_file_actions_addchdir_np(&actions, cwd);
-
-  posix_spawnattr_init(&attr);
-  have_attr = 1;
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  /* Node ignores SIGPIPE; ignored signals survive exec, so every signal is reset. */
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  pid_t pid;
-  int spawn_error = spawn_searching(&pid, file, cwd, &actions, &attr, argv, envp);
-  if (spawn_error != 0) {
-    throw_errno(env, "spawn", spawn_error);
-    goto done;
+  napi_value promise, name;
+  napi_create_promise(env, &req->deferred, &promise);
+  napi_create_reference(env, args[4], 1, &req->on_exit);
+  napi_create_string_utf8(env, "PortholeSpawn", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, spawn_execute, spawn_complete, req, &req->work);
+  if (napi_queue_async_work(env, req->work) != napi_ok) {
+    napi_delete_reference(env, req->on_exit);
+    napi_reject_deferred(env, req->deferred, errno_error(env, "spawn", EAGAIN));
+    free_request(env, req);
   }
-  close(out[1]);
-  close(err[1]);
-  out[1] = err[1] = -1;
-
-  int watch_error = watch_exit(env, pid, args[4]);
-  if (watch_error != 0) {
-    kill_and_reap(pid);
-    throw_errno(env, "pidfd_open", watch_error);
-    goto done;
-  }
-
-  napi_create_array_with_length(env, 3, &result);
-  napi_value value;
-  napi_create_int32(env, pid, &value);
-  napi_set_element(env, result, 0, value);
-  napi_create_int32(env, out[0], &value);
-  napi_set_element(env, result, 1, value);
-  napi_create_int32(env, err[0], &value);
-  napi_set_element(env, result, 2, value);
-  out[0] = err[0] = -1;
-
-done:
-  if (have_actions) posix_spawn_file_actions_destroy(&actions);
-  if (have_attr) posix_spawnattr_destroy(&attr);
-  close_pair(out);
-  close_pair(err);
-  free(file);
-  free(cwd);
-  free_strings(argv);
-  free_strings(envp);
-  return result;
+  return promise;
 }
 
 /* Whether this kernel has pidfd_open, checked once at load on our own pid. */

@@ -106,20 +106,20 @@ function emptyOutcome(fields: Partial<CommandOutcome>): CommandOutcome {
  * started are gone. Never rejects: a process that cannot start resolves with `spawnError`.
  * `options.onOutput` must not throw (it runs inside stream event handlers).
  */
-export function runCommand(spec: CommandSpec, options: CommandRunOptions = {}): Promise<CommandOutcome> {
+export async function runCommand(spec: CommandSpec, options: CommandRunOptions = {}): Promise<CommandOutcome> {
   const { signal: abortSignal, onOutput, spawner = defaultSpawner } = options;
-  if (abortSignal?.aborted === true) return Promise.resolve(emptyOutcome({ cancelled: true }));
+  if (abortSignal?.aborted === true) return emptyOutcome({ cancelled: true });
 
   const startedAt = performance.now();
   const elapsed = () => Math.round(performance.now() - startedAt);
 
   let proc: SpawnedProcess;
   try {
-    proc = spawner(spec);
+    proc = await spawner(spec);
   } catch (error) {
-    // posix_spawn throws every start error; child_process throws some (ENOTDIR, E2BIG) and
-    // reports the rest through 'error'.
-    return Promise.resolve(emptyOutcome({ spawnError: spawnErrorMessage(spec, error), durationMs: elapsed() }));
+    // posix_spawn rejects on every start error; child_process throws some (ENOTDIR, E2BIG)
+    // and reports the rest through 'error'.
+    return emptyOutcome({ spawnError: spawnErrorMessage(spec, error), durationMs: elapsed() });
   }
 
   return new Promise<CommandOutcome>((resolve) => {
@@ -246,7 +246,9 @@ export function runCommand(spec: CommandSpec, options: CommandRunOptions = {}): 
     if (proc.pid !== undefined) {
       trackGroup(proc.pid);
       timeoutTimer = setTimeout(() => stop('timeout'), Math.min(spec.timeoutMs, MAX_TIMER_MS));
-      abortSignal?.addEventListener('abort', onAbort, { once: true });
+      // A cancel that came while the process was starting stops it now that it can be signalled.
+      if (abortSignal?.aborted === true) onAbort();
+      else abortSignal?.addEventListener('abort', onAbort, { once: true });
     }
   });
 }

@@ -369,9 +369,11 @@ describe.each(spawners())('started with $name', ({ name, spawner }) => {
       const m = track(marker());
       const before = runningGroups().length;
       const runs = [1, 2].map(() => runCommand(spec('sh', ['-c', `sleep ${m} & sleep ${m}`])));
+      // Running, and reported started: posix_spawn starts processes off the event loop's
+      // thread, so they can be seen in /proc a moment before the runner has them.
       await waitFor(
-        () => processesWith(m).length,
-        (n) => n >= 4,
+        () => [processesWith(m).length, runningGroups().length] as const,
+        ([n, tracked]) => n >= 4 && tracked >= before + 2,
       );
       const groups = runningGroups();
       expect(groups.length).toBe(before + 2);

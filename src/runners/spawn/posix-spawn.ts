@@ -16,7 +16,7 @@ interface PosixSpawnBinding {
     env: string[],
     cwd: string | undefined,
     onExit: (code: number, signal: number) => void,
-  ): [pid: number, stdoutFd: number, stderrFd: number];
+  ): Promise<[pid: number, stdoutFd: number, stderrFd: number]>;
 }
 
 /** src/runners/spawn and dist/runners/spawn are both three levels below the package root. */
@@ -31,21 +31,32 @@ function readEnd(fd: number): Socket {
 }
 
 class PosixSpawnedProcess extends EventEmitter implements SpawnedProcess {
-  readonly pid: number;
   readonly stdout: Socket;
   readonly stderr: Socket;
 
-  constructor(binding: PosixSpawnBinding, spec: CommandSpec) {
+  constructor(
+    readonly pid: number,
+    stdoutFd: number,
+    stderrFd: number,
+    exit: EventEmitter<{ exit: [code: number, signal: number] }>,
+  ) {
     super();
-    const env = Object.entries(spec.env).map(([name, value]) => `${name}=${value}`);
-    // The exit callback never runs during spawn(): it comes from the event loop.
-    const [pid, stdoutFd, stderrFd] = binding.spawn(spec.file, [spec.file, ...spec.args], env, spec.cwd, (code, signal) =>
-      this.emit('exit', code < 0 ? null : code, signal === 0 ? null : (SIGNAL_NAMES.get(signal) ?? null)),
-    );
-    this.pid = pid;
     this.stdout = readEnd(stdoutFd);
     this.stderr = readEnd(stderrFd);
+    exit.once('exit', (code, signal) => this.emit('exit', code < 0 ? null : code, signal === 0 ? null : (SIGNAL_NAMES.get(signal) ?? null)));
   }
+}
+
+/** Resolves once the child has exec'd; the start itself runs off the event loop's thread. */
+async function spawnWith(binding: PosixSpawnBinding, spec: CommandSpec): Promise<SpawnedProcess> {
+  const env = Object.entries(spec.env).map(([name, value]) => `${name}=${value}`);
+  // The exit callback runs from the event loop, never before the promise has settled: its
+  // watch starts in the same step that resolves it, and the process listens before that step ends.
+  const exit = new EventEmitter<{ exit: [code: number, signal: number] }>();
+  const [pid, stdoutFd, stderrFd] = await binding.spawn(spec.file, [spec.file, ...spec.args], env, spec.cwd, (code, signal) =>
+    exit.emit('exit', code, signal),
+  );
+  return new PosixSpawnedProcess(pid, stdoutFd, stderrFd, exit);
 }
 
 function hasNul(text: string): boolean {
@@ -65,7 +76,7 @@ function refuseNul(spec: CommandSpec): void {
 function spawnerFrom(binding: PosixSpawnBinding): Spawner {
   return (spec) => {
     refuseNul(spec);
-    return new PosixSpawnedProcess(binding, spec);
+    return spawnWith(binding, spec);
   };
 }
 

@@ -20,7 +20,8 @@ export interface SpawnedProcess {
 }
 
 /**
- * Starts `spec` with nothing inherited but the environment it names. Throws (with an errno
- * `code`) when the process cannot start, or reports that through 'error'.
+ * Starts `spec` with nothing inherited but the environment it names: at once, or through a
+ * promise that settles once the process has started. Throws or rejects (with an errno `code`)
+ * when the process cannot start, or reports that through 'error'.
  */
-export type Spawner = (spec: CommandSpec) => SpawnedProcess;
+export type Spawner = (spec: CommandSpec) => SpawnedProcess | Promise<SpawnedProcess>;
