@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
-import mysql from 'mysql2/promise';
-import type { FieldPacket, Pool, PoolConnection } from 'mysql2/promise';
+import type * as Mysql from 'mysql2/promise';
+import type { FieldPacket, Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { MysqlDatasourceConfig } from '../config/schema.js';
 import { PortholeError } from '../core/errors.js';
 import type { ParamValue } from '../core/params-types.js';
@@ -9,7 +9,10 @@ import { binaryCell, decimalCell, genericCell, integerCell, localDateTimeCell, u
 import type { Datasource, QueryRequest } from './datasource.js';
 import { closedError, queryFailedError, readOnlyError, redactPassword, timeoutError, unreachableError } from './errors.js';
 import { BACKSTOP_MS, QueryGuard } from './guard.js';
+import { lazyDriver } from './lazy-driver.js';
 import { bindValues, placeholderTranslator } from './placeholders.js';
+
+const mysql = lazyDriver<typeof Mysql>('mysql2/promise');
 
 /** mysql2's column type codes (lib/constants/types.js) to MySQL's type names. */
 const TYPE_NAMES: Record<number, string> = {
@@ -117,7 +120,7 @@ function cell(value: unknown, type: string): Cell {
 
 /** Integers go over the wire as BIGINT; left to itself mysql2 sends every number as DOUBLE. */
 function toWire(value: ParamValue): unknown {
-  return typeof value === 'number' && Number.isInteger(value) ? mysql.TypedParameter.BIGINT(value) : value;
+  return typeof value === 'number' && Number.isInteger(value) ? mysql().TypedParameter.BIGINT(value) : value;
 }
 
 /** MySQL and MariaDB through mysql2: one pool, read-only transactions, server-side timeouts. */
@@ -164,7 +167,7 @@ export class MysqlDatasource implements Datasource {
 
   private getPool(): Pool {
     if (this.closed) throw closedError(this.name);
-    this.pool ??= mysql.createPool({
+    this.pool ??= mysql().createPool({
       ...this.connectionOptions(),
       connectionLimit: this.config.poolSize,
       maxIdle: this.config.poolSize,
@@ -293,7 +296,7 @@ export class MysqlDatasource implements Datasource {
 
   private async prepareSession(conn: PoolConnection, timeoutMs: number): Promise<void> {
     if (this.sessionTimeouts.get(conn.connection) === timeoutMs) return;
-    this.mariadb ??= conn.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v').then(([rows]) => /mariadb/i.test(String(rows[0]?.v)));
+    this.mariadb ??= conn.query<RowDataPacket[]>('SELECT VERSION() AS v').then(([rows]) => /mariadb/i.test(String(rows[0]?.v)));
     let mariadb: boolean;
     try {
       mariadb = await this.mariadb;
@@ -314,7 +317,7 @@ export class MysqlDatasource implements Datasource {
   /** Stops the statement running on `threadId`, from a connection of its own (the pool may be full). */
   private async killQuery(threadId: number): Promise<void> {
     if (!Number.isSafeInteger(threadId)) return;
-    const admin = await mysql.createConnection(this.connectionOptions());
+    const admin = await mysql().createConnection(this.connectionOptions());
     try {
       await admin.query(`KILL QUERY ${threadId}`);
     } catch {

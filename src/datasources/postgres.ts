@@ -1,6 +1,6 @@
-import pg from 'pg';
+import type * as Pg from 'pg';
 import type { FieldDef, PoolClient } from 'pg';
-import Cursor from 'pg-cursor';
+import type CursorClass from 'pg-cursor';
 import type { PostgresDatasourceConfig } from '../config/schema.js';
 import { PortholeError } from '../core/errors.js';
 import type { Cell, TableOutput } from '../core/result.js';
@@ -8,6 +8,10 @@ import { decimalCell, integerCell, localDateTimeCell, pgByteaCell, utcTimestampC
 import type { Datasource, QueryRequest } from './datasource.js';
 import { closedError, queryFailedError, readOnlyError, redactPassword, timeoutError, unreachableError } from './errors.js';
 import { BACKSTOP_MS, QueryGuard } from './guard.js';
+import { lazyDriver } from './lazy-driver.js';
+
+const pg = lazyDriver<typeof Pg>('pg');
+const Cursor = lazyDriver<typeof CursorClass>('pg-cursor');
 import { bindValues, placeholderTranslator } from './placeholders.js';
 
 /** pg_type.typname of the common built-in types; arrays are shown as `elem[]`. */
@@ -91,7 +95,7 @@ const PARSERS: Record<number, (text: string) => Cell> = {
 };
 const asText = (text: string): Cell => text;
 const types = {
-  getTypeParser: ((oid: number) => PARSERS[oid] ?? asText) as pg.CustomTypesConfig['getTypeParser'],
+  getTypeParser: ((oid: number) => PARSERS[oid] ?? asText) as Pg.CustomTypesConfig['getTypeParser'],
 };
 
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
@@ -122,7 +126,7 @@ function isConnectionError(error: unknown): boolean {
 /** PostgreSQL through pg: one pool, read-only transactions, statement_timeout, cursors. */
 export class PostgresDatasource implements Datasource {
   readonly driver = 'postgres';
-  private pool: pg.Pool | undefined;
+  private pool: Pg.Pool | undefined;
   private closed = false;
   private ended: Promise<void> | undefined;
   private readonly listening = new WeakSet<PoolClient>();
@@ -158,7 +162,7 @@ export class PostgresDatasource implements Datasource {
     return this.ended;
   }
 
-  private connectionOptions(): pg.ClientConfig {
+  private connectionOptions(): Pg.ClientConfig {
     const c = this.config;
     return {
       // A socketPath is a directory for pg; it goes in `host`.
@@ -172,10 +176,10 @@ export class PostgresDatasource implements Datasource {
     };
   }
 
-  private getPool(): pg.Pool {
+  private getPool(): Pg.Pool {
     if (this.closed) throw closedError(this.name);
     if (!this.pool) {
-      this.pool = new pg.Pool({ ...this.connectionOptions(), max: this.config.poolSize, types });
+      this.pool = new (pg().Pool)({ ...this.connectionOptions(), max: this.config.poolSize, types });
       // An idle client whose server session dies is removed by the pool; without a
       // listener the 'error' event would crash the process.
       this.pool.on('error', () => undefined);
@@ -233,7 +237,7 @@ export class PostgresDatasource implements Datasource {
       release(true);
     });
     try {
-      const cursor = client.query(new Cursor(sql, values, { rowMode: 'array' }));
+      const cursor = client.query(new (Cursor())(sql, values, { rowMode: 'array' }));
       const { rows, fields } = await new Promise<{ rows: Cell[][]; fields: FieldDef[] }>((resolve, reject) => {
         cursor.read(request.maxRows + 1, (error, rows: Cell[][], result) => {
           if (error) reject(error);
@@ -265,7 +269,7 @@ export class PostgresDatasource implements Datasource {
 
   /** Stops the statement of backend `pid`, from a connection of its own (the pool may be full). */
   private async cancelBackend(pid: number): Promise<void> {
-    const admin = new pg.Client(this.connectionOptions());
+    const admin = new (pg().Client)(this.connectionOptions());
     admin.on('error', () => undefined);
     try {
       await admin.connect();
