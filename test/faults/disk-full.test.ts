@@ -116,6 +116,8 @@ actions:
       expect(JSON.parse(res.body)).toMatchObject({ outcome: 'succeeded', exitCode: 0, stdout: expected });
     }
     expect((await request(port, '/healthz')).status).toBe(200);
+    // Records are written in batches, a few milliseconds after the answer.
+    for (let waited = 0; !log.includes('recording a run failed') && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(log).toContain('recording a run failed');
     expect(log).toMatch(/SQLITE_FULL|database or disk is full/);
 
