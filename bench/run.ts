@@ -604,6 +604,19 @@ async function main(): Promise<void> {
           baselineExpect: /^hello\n$/,
         }),
       );
+      log('scenario 3b: the same with 16 runs of the action at a time');
+      pairs.push(
+        await pair({
+          id: '3b',
+          title: 'The same with the action\'s `concurrency: 16` (its default is 4; webhook has no limit) (extra; no target)',
+          porthole,
+          baseline: webhook,
+          portholeLoad: { ...echoLoad, path: '/api/actions/echo-wide/runs' },
+          baselineLoad: { method: 'POST', path: '/hooks/echo', connections: CONNECTIONS, duration: DURATION },
+          portholeExpect: /"stdout":"hello\\n"/,
+          baselineExpect: /^hello\n$/,
+        }),
+      );
     } finally {
       await Promise.all([porthole.stop(), webhook.stop()]);
     }
@@ -665,8 +678,8 @@ async function main(): Promise<void> {
   };
   for (const target of targets) {
     if (target.met) continue;
-    // 1b's Porthole side is scenario 1's workload; only its baseline differs.
-    const key = target.scenario === '1b' ? '1' : target.scenario;
+    // 1b and 3b load Porthole as 1 and 3 do (3b on an action allowed more runs at once).
+    const key = target.scenario.replace(/b$/, '');
     const run = work[key];
     if (!run) throw new Error(`no profiling workload for scenario ${target.scenario}`);
     if (!profiled.has(key)) profiled.set(key, run().catch((error: unknown) => (log(`profiling ${key} failed: ${String(error)}`), undefined)));

@@ -110,10 +110,10 @@ function reading(p: ProfileSummary): string[] {
   lines.push(`By module: ${p.modules.slice(0, 6).map((e) => `${e.name} ${e.share.toFixed(1)}%`).join(', ')}.`);
   lines.push(`Hottest functions (self time): ${p.functions.slice(0, 5).map((e) => `\`${e.name}\` ${e.share.toFixed(1)}%`).join(', ')}.`);
   const gc = share((n) => n === '(garbage collector)');
-  const spawn = share((n) => /^spawn |ChildProcess/.test(n), p.functions);
+  const spawn = share((n) => /^spawn |ChildProcess|spawnWith /.test(n), p.functions);
   const program = share((n) => n === '(program)');
   const notes: string[] = [];
-  if (spawn >= 5) notes.push(`starting processes (\`spawn\`, which forks the whole server process) takes ${spawn.toFixed(0)}% on the main thread`);
+  if (spawn >= 5) notes.push(`starting processes takes ${spawn.toFixed(0)}% of the main thread`);
   if (gc >= 5) notes.push(`garbage collection ${gc.toFixed(0)}%`);
   if (program >= 5) notes.push(`V8/native work outside JavaScript ("(program)") ${program.toFixed(0)}%`);
   if (notes.length > 0) lines.push(`Of note: ${notes.join('; ')}.`);
@@ -213,7 +213,7 @@ export function writeReport(file: string, r: Report): void {
     '- The database is the seed\'s (`examples/task-status/schema.sql`: `flasktest.tasks`, three rows) on the machine\'s MariaDB. The bench uses its own user `porthole_bench` with the seed\'s grants, so it never changes the password of the tests\' `flaskuser`. Porthole connects over TCP (127.0.0.1); the Flask app and webhook\'s script run the `mysql` client without `-h`, i.e. over the Unix socket, as the post does.',
     '- The Flask app (`bench/baselines/flask_status.py`) is served by Flask\'s built-in Werkzeug server with `threaded=True` (`python3 flask_status.py PORT` → `app.run(threaded=True)`, as the post runs `python app.py`), request logging off; each `GET /status/` runs `mysql -u… -p… -e "USE flasktest; SELECT COUNT(*) …"` three times through `subprocess.check_output(shell=True)`.',
     '- webhook (`bench/baselines/hooks.json`) answers with the command\'s output (`include-command-output-in-response`), so it waits for the command as Porthole does.',
-    '- Porthole runs from the build (`dist/`) with `PORTHOLE_LOG_LEVEL=warn`, the configs in `bench/configs/`, and the default limits (4 runs per action, 16 in all, 64 waiting); its history goes to SQLite under `bench/tmp/`.',
+    '- Porthole runs from the build (`dist/`) with the Node flags its launchers give it (see docs/deployment.md), `PORTHOLE_LOG_LEVEL=warn`, the configs in `bench/configs/`, and the default limits (4 runs per action, 16 in all, 64 waiting; 3b raises its action\'s to 16); its history goes to SQLite under `bench/tmp/`.',
     '',
     'Servers, as started (PORT is a free loopback port chosen per run):',
     '',
