@@ -14,7 +14,7 @@ export const immediateWriter: StoreWriter = {
 };
 
 /** How long a batch gathers writes before it is committed. */
-export const BATCH_WINDOW_MS = 20;
+const BATCH_WINDOW_MS = 20;
 
 /**
  * Writes made within a short window, committed in one transaction at its end. A commit per
