@@ -365,6 +365,18 @@ describe.each(spawners())('started with $name', ({ name, spawner }) => {
       expect(processesWith(m)).toEqual([]);
     });
 
+    it('stops a process whose cancel came while it was still starting', async () => {
+      const m = track(marker());
+      const controller = new AbortController();
+      const running = runCommand(spec('sh', ['-c', `sleep ${m} & sleep ${m}`]), { signal: controller.signal });
+      // Before the start has been reported: posix_spawn is still under way on another thread.
+      controller.abort();
+      const result = await running;
+      expect(result.cancelled).toBe(true);
+      expect(result.exitCode).toBeNull();
+      expect(await survivors(m)).toEqual([]);
+    });
+
     it('lets a shutdown kill every running group', async () => {
       const m = track(marker());
       const before = runningGroups().length;
