@@ -210,6 +210,16 @@ function startBareNode(ctx: Ctx): Promise<Server> {
   }));
 }
 
+function startBareFastify(ctx: Ctx): Promise<Server> {
+  return start(ctx, (port) => ({
+    name: 'bare Fastify',
+    file: process.execPath,
+    args: ['bench/baselines/bare-fastify.mjs', String(port)],
+    readyPath: '/status/',
+    shown: 'node bench/baselines/bare-fastify.mjs PORT',
+  }));
+}
+
 // ---------------------------------------------------------------- measuring
 
 /** One request, to show in the docs what each side answers, and to fail early when it is wrong. */
@@ -568,6 +578,7 @@ async function main(): Promise<void> {
     log('scenario 2: /status/ with cache: 1s vs bare Node');
     const porthole = await startPorthole(ctx, configs.cached);
     const bare = await startBareNode(ctx);
+    const fastify = await startBareFastify(ctx);
     try {
       pairs.push(
         await pair({
@@ -581,8 +592,21 @@ async function main(): Promise<void> {
           baselineExpect: statusText,
         }),
       );
+      log('scenario 2b: the same against a bare Fastify server sending the same security headers');
+      pairs.push(
+        await pair({
+          id: '2b',
+          title: 'The same against a bare Fastify server with Porthole\'s security headers (fixed body): what Porthole adds to its framework (extra; no target)',
+          porthole,
+          baseline: fastify,
+          portholeLoad: statusLoad,
+          baselineLoad: statusLoad,
+          portholeExpect: statusText,
+          baselineExpect: statusText,
+        }),
+      );
     } finally {
-      await Promise.all([porthole.stop(), bare.stop()]);
+      await Promise.all([porthole.stop(), bare.stop(), fastify.stop()]);
     }
   }
 
@@ -630,7 +654,7 @@ async function main(): Promise<void> {
   const viewerResult = await viewers(ctx);
 
   // Targets.
-  const [s1, , s2, s3] = [pairs[0]!, pairs[1]!, pairs[2]!, pairs[3]!];
+  const [s1, s2, s3] = ['1', '2', '3'].map((id) => pairs.find((p) => p.id === id)!) as [PairResult, PairResult, PairResult];
   const underLoad = Math.max(...pairs.map((p) => p.porthole.peakMainMb), viewerResult.peakMb);
   const worstLoad = [...pairs].sort((a, b) => b.porthole.peakMainMb - a.porthole.peakMainMb)[0]!;
   const targets: Target[] = [
@@ -678,7 +702,7 @@ async function main(): Promise<void> {
   };
   for (const target of targets) {
     if (target.met) continue;
-    // 1b and 3b load Porthole as 1 and 3 do (3b on an action allowed more runs at once).
+    // 1b, 2b and 3b load Porthole as 1, 2 and 3 do (3b on an action allowed more runs at once).
     const key = target.scenario.replace(/b$/, '');
     const run = work[key];
     if (!run) throw new Error(`no profiling workload for scenario ${target.scenario}`);
