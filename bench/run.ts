@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import { SERVE_NODE_FLAGS } from '../src/cli/node-flags.js';
+import { securityHeaders } from '../src/http/security-headers.js';
 
 import { summarizeProfile, type ProfileSummary } from './lib/cpuprofile.js';
 import { describeWorkload, generator, generatorVersion, load as loadWith, type Generator, type LoadResult, type Workload } from './lib/load.js';
@@ -214,9 +215,9 @@ function startBareFastify(ctx: Ctx): Promise<Server> {
   return start(ctx, (port) => ({
     name: 'bare Fastify',
     file: process.execPath,
-    args: ['bench/baselines/bare-fastify.mjs', String(port)],
+    args: ['bench/baselines/bare-fastify.mjs', String(port), ...Object.entries(securityHeaders({ hsts: false })).map(([name, value]) => `${name}=${value}`)],
     readyPath: '/status/',
-    shown: 'node bench/baselines/bare-fastify.mjs PORT',
+    shown: "node bench/baselines/bare-fastify.mjs PORT 'name=value'… (Porthole's security headers)",
   }));
 }
 

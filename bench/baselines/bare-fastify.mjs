@@ -1,13 +1,18 @@
 // What the framework alone costs: a bare Fastify server answering `/status/` with a fixed
 // body, as the bare Node server does, plus the security headers Porthole sends on every
-// answer (taken from Porthole's own build, so the two always send the same set).
+// answer. bench/run.ts passes them as `name=value` arguments after the port, from Porthole's
+// own code, so the two always send the same set.
 import process from 'node:process';
 import Fastify from 'fastify';
-import { securityHeaders } from '../../dist/http/security-headers.js';
 
 const port = Number(process.argv[2] ?? 8091);
 const body = 'status   tasks\n-------  -----\nSuccess      1\nPending      1\nFailed       1\n';
-const headers = securityHeaders({ hsts: false });
+const headers = Object.fromEntries(
+  process.argv.slice(3).map((pair) => {
+    const at = pair.indexOf('=');
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  }),
+);
 
 const app = Fastify({ logger: false });
 app.addHook('onRequest', (_request, reply, done) => {
