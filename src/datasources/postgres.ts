@@ -9,10 +9,10 @@ import type { Datasource, QueryRequest } from './datasource.js';
 import { closedError, queryFailedError, readOnlyError, redactPassword, timeoutError, unreachableError } from './errors.js';
 import { BACKSTOP_MS, QueryGuard } from './guard.js';
 import { lazyDriver } from './lazy-driver.js';
+import { bindValues, placeholderTranslator } from './placeholders.js';
 
 const pg = lazyDriver<typeof Pg>('pg');
 const Cursor = lazyDriver<typeof CursorClass>('pg-cursor');
-import { bindValues, placeholderTranslator } from './placeholders.js';
 
 /** pg_type.typname of the common built-in types; arrays are shown as `elem[]`. */
 const TYPE_NAMES: Record<number, string> = {

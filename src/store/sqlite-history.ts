@@ -54,6 +54,18 @@ interface Row {
   stored_truncated: number;
 }
 
+/** What a run adds to its row when it finishes. */
+type FinishedFields = {
+  outcome: RunRecord['outcome'] | null;
+  startedAt: string | null;
+  durationMs: number | null;
+  exitCode: number | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  result: string | null;
+  storedTruncated: number;
+};
+
 /** A run's row as first written: queued, or already finished if it ended before the write. */
 type NewRow = {
   id: string;
@@ -65,17 +77,6 @@ type NewRow = {
   params: string;
   queuedAt: string;
 } & FinishedFields;
-
-type FinishedFields = {
-  outcome: RunRecord['outcome'] | null;
-  startedAt: string | null;
-  durationMs: number | null;
-  exitCode: number | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  result: string | null;
-  storedTruncated: number;
-};
 
 const UNFINISHED: FinishedFields = {
   outcome: null,
@@ -98,7 +99,13 @@ export class SqliteHistory implements RunHistory {
    */
   private readonly unwritten = new Map<string, NewRow>();
   private readonly trim: Database.Statement;
-  /** Runs recorded since the table was last trimmed to maxRuns. */
+  /**
+   * The table is trimmed to maxRuns every this many runs: left to the periodic prune, a busy
+   * server's table would grow by millions of rows between prunes, and each prune would stop
+   * the event loop for seconds to delete them.
+   */
+  private readonly trimEvery: number;
+  /** Runs recorded since the table was last trimmed. */
   private sinceTrim = 0;
   private readonly page: Database.Statement;
   private readonly one: Database.Statement;
@@ -127,6 +134,7 @@ export class SqliteHistory implements RunHistory {
       `DELETE FROM runs WHERE status NOT IN ('queued', 'running') AND id IN (
          SELECT id FROM runs ORDER BY queued_at DESC LIMIT -1 OFFSET ?)`,
     );
+    this.trimEvery = Math.max(100, Math.ceil(limits.maxRuns / 10));
     this.page = this.db.prepare('SELECT * FROM runs WHERE action_id = ? AND queued_at < ? ORDER BY queued_at DESC LIMIT ?');
     this.one = this.db.prepare('SELECT * FROM runs WHERE id = ?');
   }
@@ -148,10 +156,7 @@ export class SqliteHistory implements RunHistory {
       this.unwritten.delete(row.id);
       this.insert.run(row);
     });
-    // Trimmed as it grows, a tenth of maxRuns at a time: left to the periodic prune, a busy
-    // server's table would grow by millions of rows between prunes, and each prune would stop
-    // the event loop for seconds to delete them.
-    if (++this.sinceTrim >= Math.max(100, Math.ceil(this.limits.maxRuns / 10))) {
+    if (++this.sinceTrim >= this.trimEvery) {
       this.sinceTrim = 0;
       this.writer.write(() => this.trim.run(this.limits.maxRuns));
     }

@@ -3,9 +3,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { Action } from '../../src/core/action.js';
 import { validateParams } from '../../src/core/params.js';
-import type { Outcome, RunResult } from '../../src/core/result.js';
+import type { Outcome } from '../../src/core/result.js';
 import { ResultCache, cacheKey } from '../../src/core/result-cache.js';
 import { Run } from '../../src/core/run.js';
+import { textResult } from '../helpers/results.js';
 
 const config = parseConfig(
   [
@@ -32,23 +33,6 @@ const tasks: Action = config.actions.get('tasks')!;
 
 function newRun(action: Action = uptime, input: Record<string, unknown> = {}): Run {
   return new Run(action, validateParams(action, input), { source: 'cli' });
-}
-
-function textResult(run: Run, stdout: string, outcome: Outcome = 'succeeded'): RunResult {
-  return {
-    kind: 'text',
-    runId: run.id,
-    actionId: run.action.id,
-    startedAt: new Date().toISOString(),
-    durationMs: 1,
-    outcome,
-    stdout,
-    stderr: '',
-    exitCode: outcome === 'succeeded' ? 0 : 1,
-    signal: null,
-    truncated: { stdout: false, stderr: false },
-    ...(outcome === 'succeeded' ? {} : { error: { code: 'COMMAND_FAILED' as const, message: 'exit 1' } }),
-  };
 }
 
 /** Finishes a run and lets the cache see the result. */

@@ -3,31 +3,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { Action } from '../../src/core/action.js';
 import { validateParams } from '../../src/core/params.js';
-import type { RunResult } from '../../src/core/result.js';
 import { Run } from '../../src/core/run.js';
 import { SqliteHistory } from '../../src/store/sqlite-history.js';
 import { WriteBatch } from '../../src/store/write-batch.js';
+import { textResult } from '../helpers/results.js';
 
 const config = parseConfig('actions:\n  uptime: { command: [uptime] }\n', '/nonexistent/porthole.yaml', {});
 const uptime: Action = config.actions.get('uptime')!;
 const WINDOW_MS = 5;
 const windowPassed = () => new Promise((resolve) => setTimeout(resolve, WINDOW_MS * 4));
 
-function result(run: Run, stdout: string): RunResult {
-  return {
-    kind: 'text',
-    runId: run.id,
-    actionId: run.action.id,
-    startedAt: new Date().toISOString(),
-    durationMs: 3,
-    outcome: 'succeeded',
-    stdout,
-    stderr: '',
-    exitCode: 0,
-    signal: null,
-    truncated: { stdout: false, stderr: false },
-  };
-}
+const result = (run: Run, stdout: string) => textResult(run, stdout, 'succeeded', { durationMs: 3 });
 
 describe('SqliteHistory through a write batch', () => {
   let db: Database.Database;

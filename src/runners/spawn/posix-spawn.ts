@@ -47,36 +47,30 @@ class PosixSpawnedProcess extends EventEmitter implements SpawnedProcess {
   }
 }
 
-/** Resolves once the child has exec'd; the start itself runs off the event loop's thread. */
-async function spawnWith(binding: PosixSpawnBinding, spec: CommandSpec): Promise<SpawnedProcess> {
-  const env = Object.entries(spec.env).map(([name, value]) => `${name}=${value}`);
-  // The exit callback runs from the event loop, never before the promise has settled: its
-  // watch starts in the same step that resolves it, and the process listens before that step ends.
-  const exit = new EventEmitter<{ exit: [code: number, signal: number] }>();
-  const [pid, stdoutFd, stderrFd] = await binding.spawn(spec.file, [spec.file, ...spec.args], env, spec.cwd, (code, signal) =>
-    exit.emit('exit', code, signal),
-  );
-  return new PosixSpawnedProcess(pid, stdoutFd, stderrFd, exit);
-}
-
-function hasNul(text: string): boolean {
-  return text.includes('\0');
-}
-
 /** C strings end at a NUL, so one inside would silently cut a value; Node refuses them too. */
-function refuseNul(spec: CommandSpec): void {
-  const values = [spec.file, ...spec.args, ...Object.entries(spec.env).flat(), spec.cwd ?? ''];
-  if (values.some(hasNul)) {
+function refuseNul(values: readonly string[]): void {
+  if (values.some((value) => value.includes('\0'))) {
     throw Object.assign(new TypeError('a NUL byte in the program, its arguments, environment or working directory'), {
       code: 'ERR_INVALID_ARG_VALUE',
     });
   }
 }
 
+/** Resolves once the child has exec'd; the start itself runs off the event loop's thread. */
+async function spawnWith(binding: PosixSpawnBinding, spec: CommandSpec, argv: string[], env: string[]): Promise<SpawnedProcess> {
+  // The exit callback runs from the event loop, never before the promise has settled: its
+  // watch starts in the same step that resolves it, and the process listens before that step ends.
+  const exit = new EventEmitter<{ exit: [code: number, signal: number] }>();
+  const [pid, stdoutFd, stderrFd] = await binding.spawn(spec.file, argv, env, spec.cwd, (code, signal) => exit.emit('exit', code, signal));
+  return new PosixSpawnedProcess(pid, stdoutFd, stderrFd, exit);
+}
+
 function spawnerFrom(binding: PosixSpawnBinding): Spawner {
   return (spec) => {
-    refuseNul(spec);
-    return spawnWith(binding, spec);
+    const argv = [spec.file, ...spec.args];
+    const env = Object.entries(spec.env).map(([name, value]) => `${name}=${value}`);
+    refuseNul([...argv, ...env, spec.cwd ?? '']);
+    return spawnWith(binding, spec, argv, env);
   };
 }
 
