@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import type * as Mysql from 'mysql2/promise';
 import type { FieldPacket, Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { MysqlDatasourceConfig } from '../config/schema.js';
@@ -123,6 +124,17 @@ function toWire(value: ParamValue): unknown {
   return typeof value === 'number' && Number.isInteger(value) ? mysql().TypedParameter.BIGINT(value) : value;
 }
 
+/**
+ * Takes a connection out of the pool and closes its socket at once. mysql2's destroy() only
+ * half-closes it, and a server still sending rows then blocks writing to it, where KILL QUERY
+ * does not reach it, until net_write_timeout.
+ */
+function discard(conn: PoolConnection): void {
+  conn.destroy();
+  // The socket is internal to mysql2 and not in its typings.
+  (conn.connection as unknown as { stream?: Socket }).stream?.destroy();
+}
+
 /** MySQL and MariaDB through mysql2: one pool, read-only transactions, server-side timeouts. */
 export class MysqlDatasource implements Datasource {
   readonly driver = 'mysql';
@@ -153,7 +165,7 @@ export class MysqlDatasource implements Datasource {
       await conn.query('SELECT 1');
       conn.release();
     } catch (error) {
-      conn.destroy();
+      discard(conn);
       throw this.mapError(error);
     }
   }
@@ -205,7 +217,7 @@ export class MysqlDatasource implements Datasource {
     const threadId = conn.threadId;
     guard.onStop(async () => {
       await this.killQuery(threadId);
-      conn.destroy();
+      discard(conn);
     });
     // A read-only datasource's session is read-only (prepareSession), so each statement runs in
     // a read-only transaction of its own: no BEGIN/ROLLBACK round trips around it.
@@ -214,14 +226,14 @@ export class MysqlDatasource implements Datasource {
       if (result.truncated) {
         // The rest of the result is still coming; stop it on the server and drop the connection.
         void this.killQuery(threadId);
-        conn.destroy();
+        discard(conn);
       } else {
         conn.release();
       }
       return result;
     } catch (error) {
       if (guard.reason !== undefined) throw guard.error();
-      if ((error as DriverError).fatal) conn.destroy();
+      if ((error as DriverError).fatal) discard(conn);
       else conn.release();
       throw this.mapError(error, request.timeoutMs);
     }
@@ -286,7 +298,7 @@ export class MysqlDatasource implements Datasource {
         await this.prepareSession(conn, timeoutMs);
         return conn;
       } catch (error) {
-        conn.destroy();
+        discard(conn);
         // An idle connection killed by the server fails on first use; a fresh one may work.
         if ((error as DriverError).fatal && attempt < this.config.poolSize) continue;
         throw this.mapError(error);
@@ -317,13 +329,14 @@ export class MysqlDatasource implements Datasource {
   /** Stops the statement running on `threadId`, from a connection of its own (the pool may be full). */
   private async killQuery(threadId: number): Promise<void> {
     if (!Number.isSafeInteger(threadId)) return;
-    const admin = await mysql().createConnection(this.connectionOptions());
+    let admin: Mysql.Connection | undefined;
     try {
+      admin = await mysql().createConnection(this.connectionOptions());
       await admin.query(`KILL QUERY ${threadId}`);
     } catch {
-      // The statement (or the whole connection) may already be gone: that is the goal.
+      // The statement (or the whole connection, or the server) may already be gone: that is the goal.
     } finally {
-      admin.destroy();
+      admin?.destroy();
     }
   }
 

@@ -140,6 +140,19 @@ describe.skipIf(!ok)('mysql datasource (MariaDB)', () => {
     expect((await ro.query(request('SELECT 1'))).rows).toEqual([[1]]);
   });
 
+  it('stops a truncated statement even when the stop reaches the server late', async () => {
+    // Wide rows fill both socket buffers at once, and a busy event loop (held here for 300 ms)
+    // delays the stop: by then the server is blocked writing, where KILL QUERY alone does not
+    // reach it before net_write_timeout (60 s by default).
+    const marker = `wide_${suffix}`;
+    const wide = await ro.query(request(`SELECT REPEAT('x', 100000) AS pad /* ${marker} */ FROM seq_1_to_1000000000`, {}, { maxRows: 3 }));
+    const busyUntil = Date.now() + 300;
+    while (Date.now() < busyUntil);
+    expect(wide.rows).toHaveLength(3);
+    expect(wide.truncated).toBe(true);
+    expect(await waitGone(marker)).toBe(0);
+  });
+
   it('times out a slow statement on the server', async () => {
     const marker = `timeout_${suffix}`;
     const started = Date.now();
