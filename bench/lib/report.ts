@@ -184,7 +184,7 @@ export function writeReport(file: string, r: Report): void {
     '- The load generator runs on the same machine and shares its cores with the server it loads.',
     `- Other processes (not the bench, its servers or wrk) used ${r.foreignCpu.toFixed(0)}% of the machine's CPU over the whole run (per pair: ${r.pairs.map((p) => `${p.id} ${p.foreignCpu.toFixed(0)}%`).join(', ')}); 1-minute load average ${r.loadAverage[0].toFixed(2)} at the start, ${r.loadAverage[1].toFixed(2)} at the end.${
       Math.max(r.foreignCpu, ...r.pairs.map((p) => p.foreignCpu)) > 10
-        ? ' Other work (other sessions\' test suites) was running on this 2-core machine during the run, so absolute numbers are lower and noisier than on a quiet machine; rounds alternate between Porthole and its baseline so that both sides share the disturbance, and the ratios are the medians of the rounds.'
+        ? ' Other work was running on this 2-core machine during the run, so absolute numbers are lower and noisier than on a quiet machine; rounds alternate between Porthole and its baseline so that both sides share the disturbance, and the ratios are the medians of the rounds.'
         : ''
     }`,
     '',
