@@ -96,7 +96,7 @@ function pairSection(p: PairResult, rounds: number): string {
     `- Porthole load: \`${p.portholeLoad}\``,
     `- ${b.name} load: \`${p.baselineLoad}\``,
     `- One request to each before the load — Porthole: ${a.sample}; ${b.name}: ${b.sample}`,
-    `- Other processes on the machine (not the bench, its servers or wrk) used ${p.foreignCpu.toFixed(0)}% of its CPU during the measured rounds; 1-minute load average ${p.loadAverage[0].toFixed(2)} → ${p.loadAverage[1].toFixed(2)}.`,
+    `- Other processes on the machine (not the bench, its servers, wrk or MariaDB) used ${p.foreignCpu.toFixed(0)}% of its CPU during the measured rounds; 1-minute load average ${p.loadAverage[0].toFixed(2)} → ${p.loadAverage[1].toFixed(2)}.`,
   ].join('\n');
 }
 
@@ -182,7 +182,7 @@ export function writeReport(file: string, r: Report): void {
     `- CPUs (nproc): ${r.machine.nproc}; CPU: ${r.machine.cpu}`,
     `- Memory: ${r.machine.memory}; kernel ${r.machine.kernel}`,
     '- The load generator runs on the same machine and shares its cores with the server it loads.',
-    `- Other processes (not the bench, its servers or wrk) used ${r.foreignCpu.toFixed(0)}% of the machine's CPU over the whole run (per pair: ${r.pairs.map((p) => `${p.id} ${p.foreignCpu.toFixed(0)}%`).join(', ')}); 1-minute load average ${r.loadAverage[0].toFixed(2)} at the start, ${r.loadAverage[1].toFixed(2)} at the end.${
+    `- Other processes (not the bench, its servers, wrk or MariaDB; interrupt time, mostly the load's own loopback traffic, left out) used ${r.foreignCpu.toFixed(0)}% of the machine's CPU over the whole run (per pair: ${r.pairs.map((p) => `${p.id} ${p.foreignCpu.toFixed(0)}%`).join(', ')}); 1-minute load average ${r.loadAverage[0].toFixed(2)} at the start, ${r.loadAverage[1].toFixed(2)} at the end.${
       Math.max(r.foreignCpu, ...r.pairs.map((p) => p.foreignCpu)) > 10
         ? ' Other work was running on this 2-core machine during the run, so absolute numbers are lower and noisier than on a quiet machine; rounds alternate between Porthole and its baseline so that both sides share the disturbance, and the ratios are the medians of the rounds.'
         : ''
