@@ -257,6 +257,11 @@ function side(name: string, runs: LoadResult[], sample: string): Side {
     roundsRps: runs.map((r) => r.rps),
     peakMainMb: mb(Math.max(...runs.map((r) => r.memory.mainKb))),
     peakTreeMb: mb(Math.max(...runs.map((r) => r.memory.treeKb))),
+    cpu: {
+      server: median(runs.map((r) => r.cpu.server)),
+      children: median(runs.map((r) => r.cpu.children)),
+      generator: median(runs.map((r) => r.cpu.generator)),
+    },
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
     errors: runs.reduce((n, r) => n + r.errors + r.timeouts, 0),
     sample,

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
-import { firstLine, sampleMemory, type MemoryPeak, type Server } from './proc.js';
+import { cpuSeconds, firstLine, sampleMemory, type MemoryPeak, type Server } from './proc.js';
 
 const run = promisify(execFile);
 
@@ -33,6 +33,8 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   memory: MemoryPeak;
+  /** CPU used during the load, in cores (1 = one core busy the whole time). */
+  cpu: { server: number; children: number; generator: number };
 }
 
 export type Generator = 'wrk' | 'autocannon';
@@ -64,7 +66,7 @@ function wrkMs(text: string): number {
   return m[2] === 'us' ? v / 1000 : m[2] === 'ms' ? v : m[2] === 's' ? v * 1000 : v * 60_000;
 }
 
-async function loadWrk(server: Server, w: Workload, root: string): Promise<Omit<LoadResult, 'memory'>> {
+async function loadWrk(server: Server, w: Workload, root: string): Promise<Omit<LoadResult, 'memory' | 'cpu'>> {
   const args = [`-t${WRK_THREADS}`, `-c${w.connections}`, `-d${w.duration}s`, '--timeout', `${TIMEOUT_S}s`, '--latency'];
   if (w.method === 'POST') args.push('-s', path.join(root, 'bench/wrk/post-json.lua'));
   args.push(server.origin + w.path);
@@ -88,7 +90,7 @@ async function loadWrk(server: Server, w: Workload, root: string): Promise<Omit<
   };
 }
 
-async function loadAutocannon(server: Server, w: Workload): Promise<Omit<LoadResult, 'memory'>> {
+async function loadAutocannon(server: Server, w: Workload): Promise<Omit<LoadResult, 'memory' | 'cpu'>> {
   const result = await autocannon({
     url: server.origin + w.path,
     method: w.method,
@@ -105,9 +107,20 @@ async function loadAutocannon(server: Server, w: Workload): Promise<Omit<LoadRes
 /** Puts the workload on one server and measures it, with its memory, while it lasts. */
 export async function load(gen: Generator, server: Server, w: Workload, root: string): Promise<LoadResult> {
   const memory = sampleMemory(server.pid);
+  // wrk is a child of this process, reaped when it ends; the server is not, so its own
+  // threads and its reaped children (echo, mysql clients) are read from its /proc entry.
+  const before = { server: cpuSeconds(server.pid), self: cpuSeconds('self'), at: performance.now() };
   try {
     const result = gen === 'wrk' ? await loadWrk(server, w, root) : await loadAutocannon(server, w);
-    return { ...result, memory: memory.stop() };
+    const after = { server: cpuSeconds(server.pid), self: cpuSeconds('self') };
+    const seconds = (performance.now() - before.at) / 1000;
+    const cpu = {
+      server: (after.server.own - before.server.own) / seconds,
+      children: (after.server.children - before.server.children) / seconds,
+      // autocannon runs inside this process: its CPU is this process's own.
+      generator: (gen === 'wrk' ? after.self.children - before.self.children : after.self.own - before.self.own) / seconds,
+    };
+    return { ...result, memory: memory.stop(), cpu };
   } catch (error) {
     memory.stop();
     throw error;

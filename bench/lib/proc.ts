@@ -214,6 +214,19 @@ function ticksOf(pid: number): number {
   }
 }
 
+const TICKS_PER_S = Number(firstLine('getconf', ['CLK_TCK']) ?? 100);
+
+/** CPU seconds of a process itself (all its threads), and of its children it has reaped. */
+export function cpuSeconds(pid: number | 'self'): { own: number; children: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return { own: (f[11]! + f[12]!) / TICKS_PER_S, children: (f[13]! + f[14]!) / TICKS_PER_S };
+  } catch {
+    return { own: 0, children: 0 };
+  }
+}
+
 /** Pids of the MariaDB server, whose work for scenario 1 is part of the scenario, not a disturbance. */
 function databasePids(): number[] {
   return readdirSync('/proc')

@@ -11,6 +11,8 @@ export interface Side {
   roundsRps: number[];
   peakMainMb: number;
   peakTreeMb: number;
+  /** Median over the rounds of the CPU used, in cores: the server's own threads, its children, the load generator. */
+  cpu: { server: number; children: number; generator: number };
   non2xx: number;
   errors: number;
   /** What one request got, for the reader to see that both sides did the work. */
@@ -64,6 +66,7 @@ export interface Report {
 const n0 = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 0 });
 const ms = (x: number) => (Number.isNaN(x) ? '?' : x < 10 ? `${x.toFixed(2)} ms` : `${n0(x)} ms`);
 const mbs = (x: number) => `${x.toFixed(1)} MB`;
+const cores = (x: number) => x.toFixed(2);
 const ratio = (x: number) => (x >= 10 ? `${x.toFixed(0)}x` : `${x.toFixed(2)}x`);
 
 /** Porthole's latency against the baseline's, in words. */
@@ -86,6 +89,9 @@ function pairSection(p: PairResult, rounds: number): string {
     ['latency p99 (median)', ms(a.p99), ms(b.p99), latencyRatio(a.p99, b.p99)],
     ['peak RSS, server process', mbs(a.peakMainMb), mbs(b.peakMainMb), ''],
     ['peak RSS, with its children', mbs(a.peakTreeMb), mbs(b.peakTreeMb), ''],
+    ['CPU, server process (cores, median)', cores(a.cpu.server), cores(b.cpu.server), ''],
+    ['CPU, its children (cores, median)', cores(a.cpu.children), cores(b.cpu.children), ''],
+    ['CPU, the load generator (cores, median)', cores(a.cpu.generator), cores(b.cpu.generator), ''],
     ['non-2xx answers / errors', `${a.non2xx} / ${a.errors}`, `${b.non2xx} / ${b.errors}`, ''],
   ];
   return [
@@ -210,6 +216,7 @@ export function writeReport(file: string, r: Report): void {
       : '- Load generator: autocannon as a library in the bench process (wrk was not available). Caution: autocannon reconnects slowly to servers that close every connection (Flask\'s built-in server), which understates the Flask app and flatters scenario 1\'s ratio.',
     '- requests/s counts 2xx answers only, over the round\'s length; latency p50/p99 and requests/s are the median of the rounds.',
     '- Peak RSS: `/proc/<pid>/status` VmRSS sampled every 100 ms, and VmHWM (reset through `/proc/<pid>/clear_refs` before each round), of the server process; "with its children" adds the processes it started (mysql clients and their shells for Flask and webhook; echo for Porthole and webhook).',
+    '- CPU, in cores (1.00 = one core busy for the whole round): the server process\'s own threads (utime + stime in `/proc/<pid>/stat`), the children it started and reaped (cutime + cstime), and wrk (this process\'s reaped children). The two cores are shared by all three, so a server using less than one core while wrk uses nearly one is limited by the load generator, not by itself.',
     '- The database is the seed\'s (`examples/task-status/schema.sql`: `flasktest.tasks`, three rows) on the machine\'s MariaDB. The bench uses its own user `porthole_bench` with the seed\'s grants, so it never changes the password of the tests\' `flaskuser`. Porthole connects over TCP (127.0.0.1); the Flask app and webhook\'s script run the `mysql` client without `-h`, i.e. over the Unix socket, as the post does.',
     '- The Flask app (`bench/baselines/flask_status.py`) is served by Flask\'s built-in Werkzeug server with `threaded=True` (`python3 flask_status.py PORT` → `app.run(threaded=True)`, as the post runs `python app.py`), request logging off; each `GET /status/` runs `mysql -u… -p… -e "USE flasktest; SELECT COUNT(*) …"` three times through `subprocess.check_output(shell=True)`.',
     '- webhook (`bench/baselines/hooks.json`) answers with the command\'s output (`include-command-output-in-response`), so it waits for the command as Porthole does.',
