@@ -39,8 +39,11 @@ export async function serve(config: Config, listen: string | undefined): Promise
   const onHangup = () => void reloader.reload('SIGHUP');
   process.on('SIGHUP', onHangup);
   const watcher = watchConfig(config.file, () => void reloader.reload('file changed'), {
+    loadedText: config.text,
     onError: (error) => log.warn({ err: error }, 'a folder of the config file cannot be watched; SIGHUP still reloads'),
   });
+  // Once the server answers, a save of the config is seen.
+  await watcher.ready;
 
   await service.fastify.listen({ host: address.host, port: address.port });
   if (config.tls) log.info({ cert: config.tls.cert }, 'serving HTTPS; SIGHUP re-reads the certificate and key');

@@ -14,6 +14,8 @@ import { readTls, type TlsFiles } from './tls.js';
 /** A config that passed every check, ready to serve. */
 export interface Config {
   file: string;
+  /** The file's text as it was read: what the file watcher compares later saves with. */
+  text: string;
   /** Folder of the config file: relative paths in it are resolved from here. */
   dir: string;
   listen: { host: string; port: number };
@@ -118,6 +120,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const [, host = '127.0.0.1', port = '8080'] = /^\[?(.*?)\]?:(\d+)$/.exec(data.listen) ?? [];
   return {
     file,
+    text,
     dir,
     listen: { host, port: Number(port) },
     tls,

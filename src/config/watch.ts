@@ -4,10 +4,18 @@ import path from 'node:path';
 import { debounce } from './debounce.js';
 
 export interface ConfigWatcher {
+  /** Settles once the folders are watched: a save from then on is seen. */
+  ready: Promise<void>;
   close(): void;
 }
 
 export interface WatchOptions {
+  /**
+   * The text the running config was loaded from. A save between that load and the start of
+   * watching then still counts as a change; without it, the text at the start of watching is
+   * the baseline, and such a save would go unnoticed until the next one.
+   */
+  loadedText?: string;
   /** Quiet time after the last event before the file is read again. */
   debounceMs?: number;
   /** A folder that cannot be watched; watching goes on for the others. */
@@ -71,12 +79,18 @@ export function watchConfig(file: string, onChange: () => void, options: WatchOp
     })();
   }, options.debounceMs ?? 300);
 
-  void (async () => {
-    last = await contentOf(file);
+  const ready = (async () => {
     await rewatch();
+    if (options.loadedText === undefined) {
+      last = await contentOf(file);
+    } else {
+      last = options.loadedText;
+      check.call();
+    }
   })();
 
   return {
+    ready,
     close() {
       closed = true;
       check.cancel();
