@@ -202,29 +202,29 @@ function descendants(pid: number): number[] {
   return all;
 }
 
-/** CPU ticks (utime + stime + reaped children's) of a process, or 0 when it is gone. */
-function ticksOf(pid: number): number {
+/** CPU ticks of a process itself (utime + stime, all its threads) and of the children it reaped; 0 when it is gone. */
+function statTicks(pid: number | 'self'): { own: number; children: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // After the name: state(0) ppid … utime(11) stime(12) cutime(13) cstime(14).
-    return Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return { own: f[11]! + f[12]!, children: f[13]! + f[14]! };
   } catch {
-    return 0;
+    return { own: 0, children: 0 };
   }
+}
+
+function ticksOf(pid: number): number {
+  const { own, children } = statTicks(pid);
+  return own + children;
 }
 
 const TICKS_PER_S = Number(firstLine('getconf', ['CLK_TCK']) ?? 100);
 
-/** CPU seconds of a process itself (all its threads), and of its children it has reaped. */
+/** The same in seconds. */
 export function cpuSeconds(pid: number | 'self'): { own: number; children: number } {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-    return { own: (f[11]! + f[12]!) / TICKS_PER_S, children: (f[13]! + f[14]!) / TICKS_PER_S };
-  } catch {
-    return { own: 0, children: 0 };
-  }
+  const { own, children } = statTicks(pid);
+  return { own: own / TICKS_PER_S, children: children / TICKS_PER_S };
 }
 
 /** Pids of the MariaDB server, whose work for scenario 1 is part of the scenario, not a disturbance. */

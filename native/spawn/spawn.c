@@ -39,12 +39,20 @@ typedef struct child {
 
 static int pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 
-/* Throws an Error whose `code` is the errno name (ENOENT, ...), as Node's own errors carry. */
-static napi_value throw_errno(napi_env env, const char *syscall_name, int err) {
+/* An Error whose `code` is the errno name (ENOENT, ...), as Node's own errors carry. */
+static napi_value errno_error(napi_env env, const char *syscall_name, int err) {
   const char *code = uv_err_name(-err);
   char message[128];
   snprintf(message, sizeof message, "%s %s", syscall_name, code);
-  napi_throw_error(env, code, message);
+  napi_value code_value, message_value, error;
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value);
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &message_value);
+  napi_create_error(env, code_value, message_value, &error);
+  return error;
+}
+
+static napi_value throw_errno(napi_env env, const char *syscall_name, int err) {
+  napi_throw(env, errno_error(env, syscall_name, err));
   return NULL;
 }
 
@@ -322,18 +330,6 @@ static void spawn_execute(napi_env env, void *data) {
     req->failed = "pidfd_open";
     kill_and_reap(req->pid);
   }
-}
-
-/* An Error whose `code` is the errno name (ENOENT, ...), as Node's own errors carry. */
-static napi_value errno_error(napi_env env, const char *syscall_name, int err) {
-  const char *code = uv_err_name(-err);
-  char message[128];
-  snprintf(message, sizeof message, "%s %s", syscall_name, code);
-  napi_value code_value, message_value, error;
-  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value);
-  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &message_value);
-  napi_create_error(env, code_value, message_value, &error);
-  return error;
 }
 
 /* Back on the event loop's thread: start watching the child, then settle the promise. */

@@ -38,8 +38,7 @@ export async function serve(config: Config, listen: string | undefined): Promise
   const reloader = new Reloader(service, config.file, log);
   const onHangup = () => void reloader.reload('SIGHUP');
   process.on('SIGHUP', onHangup);
-  const watcher = watchConfig(config.file, () => void reloader.reload('file changed'), {
-    loadedText: config.text,
+  const watcher = watchConfig(config.file, config.text, () => void reloader.reload('file changed'), {
     onError: (error) => log.warn({ err: error }, 'a folder of the config file cannot be watched; SIGHUP still reloads'),
   });
   // Once the server answers, a save of the config is seen.

@@ -10,12 +10,6 @@ export interface ConfigWatcher {
 }
 
 export interface WatchOptions {
-  /**
-   * The text the running config was loaded from. A save between that load and the start of
-   * watching then still counts as a change; without it, the text at the start of watching is
-   * the baseline, and such a save would go unnoticed until the next one.
-   */
-  loadedText?: string;
   /** Quiet time after the last event before the file is read again. */
   debounceMs?: number;
   /** A folder that cannot be watched; watching goes on for the others. */
@@ -36,11 +30,12 @@ async function contentOf(file: string): Promise<string | undefined> {
  * symlink (ConfigMaps), either of which leaves a watch on the old inode blind. So the
  * folder holding the path and the folder of what it currently resolves to are both watched,
  * the target is resolved again after every change, and only a different text counts (a
- * file that is briefly missing mid-replace does not).
+ * file that is briefly missing mid-replace does not). Texts are compared with `loadedText`,
+ * the one the running config came from, so a save made before watching began still counts.
  */
-export function watchConfig(file: string, onChange: () => void, options: WatchOptions = {}): ConfigWatcher {
+export function watchConfig(file: string, loadedText: string, onChange: () => void, options: WatchOptions = {}): ConfigWatcher {
   const watchers = new Map<string, FSWatcher>();
-  let last: string | undefined;
+  let last = loadedText;
   let closed = false;
 
   const rewatch = async () => {
@@ -79,15 +74,8 @@ export function watchConfig(file: string, onChange: () => void, options: WatchOp
     })();
   }, options.debounceMs ?? 300);
 
-  const ready = (async () => {
-    await rewatch();
-    if (options.loadedText === undefined) {
-      last = await contentOf(file);
-    } else {
-      last = options.loadedText;
-      check.call();
-    }
-  })();
+  // One check once the folders are watched catches a save made before they were.
+  const ready = rewatch().then(() => check.call());
 
   return {
     ready,

@@ -10,7 +10,7 @@ import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createService, type Service } from '../../src/http/service.js';
 import { configFrom, tempDir } from '../helpers/config.js';
 import { request } from '../helpers/server.js';
@@ -117,8 +117,7 @@ actions:
     }
     expect((await request(port, '/healthz')).status).toBe(200);
     // Records are written in batches, a few milliseconds after the answer.
-    for (let waited = 0; !log.includes('recording a run failed') && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(log).toContain('recording a run failed');
+    await vi.waitFor(() => expect(log).toContain('recording a run failed'), { timeout: 5000, interval: 20 });
     expect(log).toMatch(/SQLITE_FULL|database or disk is full/);
 
     rmSync(filler);

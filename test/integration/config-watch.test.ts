@@ -11,9 +11,9 @@ afterEach(() => {
   for (const watcher of watchers.splice(0)) watcher.close();
 });
 
-function watch(file: string, loadedText?: string): { watcher: ConfigWatcher; changes: () => number } {
+function watch(file: string, loadedText: string): { watcher: ConfigWatcher; changes: () => number } {
   let changes = 0;
-  const watcher = watchConfig(file, () => changes++, { debounceMs: DEBOUNCE_MS, ...(loadedText === undefined ? {} : { loadedText }) });
+  const watcher = watchConfig(file, loadedText, () => changes++, { debounceMs: DEBOUNCE_MS });
   watchers.push(watcher);
   return { watcher, changes: () => changes };
 }
@@ -43,7 +43,7 @@ describe('watching the config file', () => {
   it('sees a save made once it is ready, and only a different text', async () => {
     const file = path.join(tempDir(), 'porthole.yaml');
     writeFileSync(file, 'one\n');
-    const { watcher, changes } = watch(file);
+    const { watcher, changes } = watch(file, 'one\n');
     await watcher.ready;
     writeFileSync(file, 'two\n');
     await vi.waitFor(() => expect(changes()).toBe(1), { timeout: 2000, interval: 20 });
