@@ -1,4 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=8 --heap-growing-percent=50 --no-maglev
+import './require-supported-node.js';
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
 import { ConfigError, formatIssue } from '../config/issues.js';

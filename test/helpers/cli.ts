@@ -15,9 +15,9 @@ export interface CliResult {
 }
 
 /** Runs the real `porthole` command (from source) as a separate process. */
-export function porthole(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function porthole(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; node?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+    const child = spawn(options.node ?? process.execPath, ['--import', TSX, MAIN, ...args], {
       cwd: options.cwd ?? ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
