@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { nodeVersionProblem } from '../../src/cli/node-version.js';
 import { porthole } from '../helpers/cli.js';
 
 /**
@@ -20,7 +21,7 @@ const node = oldNode();
 describe.skipIf(node === undefined)('porthole on a Node.js it does not support', () => {
   it('is really such a Node', () => {
     const version = spawnSync(node!, ['--version'], { encoding: 'utf8' }).stdout.trim();
-    expect(version).toMatch(/^v(1\d|20\.(1[0-8]|\d)|21|22\.(1[01]|\d))\./);
+    expect(nodeVersionProblem(version.replace(/^v/, ''))).toBeDefined();
   });
 
   it('says which versions it needs, with no stack trace, and exits 5 before doing anything', async () => {
