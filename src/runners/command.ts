@@ -1,11 +1,10 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import type { Readable } from 'node:stream';
 
 import type { CommandOutcome, CommandRunOptions, CommandSpec, StreamName } from './command-spec.js';
 import { isGroupAlive, signalGroup, trackGroup, untrackGroup } from './process-group.js';
 import { defaultSpawner } from './spawn/choose-spawner.js';
-import type { SpawnedProcess } from './spawn/spawned-process.js';
+import type { ProcessEvents, SpawnedProcess } from './spawn/spawned-process.js';
 
 /**
  * After the main process exits and its group is killed, how long its pipes may stay open.
@@ -15,6 +14,8 @@ const PIPE_DRAIN_MS = 500;
 
 /** Node fires timers with longer delays after 1 ms, so longer limits are clamped. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const STREAMS: readonly StreamName[] = ['stdout', 'stderr'];
 
 /** What the system reports when it cannot start a process, in words for the person who ran it. */
 const ERRNO_TEXT: Readonly<Record<string, string>> = {
@@ -35,13 +36,11 @@ const ERRNO_TEXT: Readonly<Record<string, string>> = {
 type StopReason = 'timeout' | 'cancel' | 'overflow';
 
 interface Capture {
-  readonly name: StreamName;
-  readonly stream: Readable;
   readonly decoder: StringDecoder;
   readonly parts: string[];
   bytes: number;
   truncated: boolean;
-  closed: boolean;
+  ended: boolean;
 }
 
 function errnoCode(error: unknown): string | undefined {
@@ -104,7 +103,7 @@ function emptyOutcome(fields: Partial<CommandOutcome>): CommandOutcome {
 /**
  * Runs one process in its own process group and resolves when it and everything it
  * started are gone. Never rejects: a process that cannot start resolves with `spawnError`.
- * `options.onOutput` must not throw (it runs inside stream event handlers).
+ * `options.onOutput` must not throw (it runs inside the process's event handlers).
  */
 export async function runCommand(spec: CommandSpec, options: CommandRunOptions = {}): Promise<CommandOutcome> {
   const { signal: abortSignal, onOutput, spawner = defaultSpawner } = options;
@@ -112,117 +111,95 @@ export async function runCommand(spec: CommandSpec, options: CommandRunOptions =
 
   const startedAt = performance.now();
   const elapsed = () => Math.round(performance.now() - startedAt);
+  const capture = (): Capture => ({ decoder: new StringDecoder('utf8'), parts: [], bytes: 0, truncated: false, ended: false });
+  const captures: Record<StreamName, Capture> = { stdout: capture(), stderr: capture() };
 
-  let proc: SpawnedProcess;
-  try {
-    proc = await spawner(spec);
-  } catch (error) {
-    // posix_spawn rejects on every start error; child_process throws some (ENOTDIR, E2BIG)
-    // and reports the rest through 'error'.
-    return emptyOutcome({ spawnError: spawnErrorMessage(spec, error), durationMs: elapsed() });
-  }
+  let proc: SpawnedProcess | undefined;
+  let stopReason: StopReason | undefined;
+  let exited = false;
+  let finished = false;
+  let exitCode: number | null = null;
+  let exitSignal: NodeJS.Signals | null = null;
+  let timeoutTimer: NodeJS.Timeout | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
+  let drainTimer: NodeJS.Timeout | undefined;
+  let resolve!: (outcome: CommandOutcome) => void;
+  const outcome = new Promise<CommandOutcome>((r) => (resolve = r));
 
-  return new Promise<CommandOutcome>((resolve) => {
-    let stopReason: StopReason | undefined;
-    let exited = false;
-    let finished = false;
-    let exitCode: number | null = null;
-    let exitSignal: NodeJS.Signals | null = null;
-    let timeoutTimer: NodeJS.Timeout | undefined;
-    let graceTimer: NodeJS.Timeout | undefined;
-    let drainTimer: NodeJS.Timeout | undefined;
+  const settle = (result: CommandOutcome) => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timeoutTimer);
+    clearTimeout(graceTimer);
+    clearTimeout(drainTimer);
+    abortSignal?.removeEventListener('abort', onAbort);
+    resolve(result);
+  };
 
-    const capture = (name: StreamName, stream: Readable): Capture => ({
-      name,
-      stream,
-      decoder: new StringDecoder('utf8'),
-      parts: [],
-      bytes: 0,
-      truncated: false,
-      closed: false,
+  const stop = (reason: StopReason) => {
+    if (stopReason !== undefined || exited || proc?.pid === undefined) return;
+    stopReason = reason;
+    clearTimeout(timeoutTimer);
+    const pgid = proc.pid;
+    signalGroup(pgid, 'SIGTERM');
+    graceTimer = setTimeout(() => {
+      if (isGroupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
+    }, Math.min(spec.killGraceMs, MAX_TIMER_MS));
+  };
+  const onAbort = () => stop('cancel');
+
+  const watch = (pgid: number) => {
+    trackGroup(pgid);
+    timeoutTimer = setTimeout(() => stop('timeout'), Math.min(spec.timeoutMs, MAX_TIMER_MS));
+    // A cancel that came while the process was starting stops it now that it can be signalled.
+    if (abortSignal?.aborted === true) onAbort();
+    else abortSignal?.addEventListener('abort', onAbort, { once: true });
+  };
+
+  const maybeFinish = () => {
+    const { stdout: out, stderr: err } = captures;
+    if (!exited || !out.ended || !err.ended) return;
+    settle({
+      stdout: out.parts.join(''),
+      stderr: err.parts.join(''),
+      exitCode,
+      signal: exitSignal,
+      truncated: { stdout: out.truncated, stderr: err.truncated },
+      durationMs: elapsed(),
+      timedOut: stopReason === 'timeout',
+      cancelled: stopReason === 'cancel',
     });
-    const captures = [capture('stdout', proc.stdout), capture('stderr', proc.stderr)] as const;
-    const [out, err] = captures;
+  };
 
-    const clearTimers = () => {
-      clearTimeout(timeoutTimer);
-      clearTimeout(graceTimer);
-      clearTimeout(drainTimer);
-    };
+  const keep = (name: StreamName, text: string) => {
+    if (text === '') return;
+    captures[name].parts.push(text);
+    onOutput?.(name, text);
+  };
 
-    const settle = (outcome: CommandOutcome) => {
-      if (finished) return;
-      finished = true;
-      clearTimers();
-      abortSignal?.removeEventListener('abort', onAbort);
-      resolve(outcome);
-    };
-
-    const onAbort = () => stop('cancel');
-
-    const stop = (reason: StopReason) => {
-      if (stopReason !== undefined || exited || proc.pid === undefined) return;
-      stopReason = reason;
-      clearTimeout(timeoutTimer);
-      const pgid = proc.pid;
-      signalGroup(pgid, 'SIGTERM');
-      graceTimer = setTimeout(() => {
-        if (isGroupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
-      }, Math.min(spec.killGraceMs, MAX_TIMER_MS));
-    };
-
-    const maybeFinish = () => {
-      if (!exited || !out.closed || !err.closed) return;
-      settle({
-        stdout: out.parts.join(''),
-        stderr: err.parts.join(''),
-        exitCode,
-        signal: exitSignal,
-        truncated: { stdout: out.truncated, stderr: err.truncated },
-        durationMs: elapsed(),
-        timedOut: stopReason === 'timeout',
-        cancelled: stopReason === 'cancel',
-      });
-    };
-
-    const keep = (c: Capture, text: string) => {
-      if (text === '') return;
-      c.parts.push(text);
-      onOutput?.(c.name, text);
-    };
-
-    for (const c of captures) {
-      c.stream.on('data', (chunk: Buffer) => {
-        if (c.truncated) return;
-        const room = spec.maxOutputBytes - c.bytes;
-        const kept = chunk.length > room ? chunk.subarray(0, Math.max(room, 0)) : chunk;
-        c.bytes += kept.length;
-        keep(c, c.decoder.write(kept));
-        if (kept.length < chunk.length) {
-          c.truncated = true;
-          // Reading no further keeps memory bounded by the cap; the writer gets EPIPE.
-          c.stream.destroy();
-          stop('overflow');
-        }
-      });
-      // A read error ends the stream like EOF; 'close' follows and is what we wait for.
-      c.stream.on('error', () => undefined);
-      c.stream.on('close', () => {
-        c.closed = true;
-        // A character cut by the cap is dropped rather than replaced, so the text stays within it.
-        if (!c.truncated) keep(c, c.decoder.end());
-        maybeFinish();
-      });
-    }
-
-    proc.on('error', (error) => {
-      // After a successful start, 'error' only reports failed kill/send calls, which we do not make.
-      if (proc.pid !== undefined) return;
-      for (const c of captures) c.stream.destroy();
-      settle(emptyOutcome({ spawnError: spawnErrorMessage(spec, error), durationMs: elapsed() }));
-    });
-
-    proc.on('exit', (code, signal) => {
+  const events: ProcessEvents = {
+    output(name, chunk) {
+      const c = captures[name];
+      if (c.truncated) return;
+      const room = spec.maxOutputBytes - c.bytes;
+      const kept = chunk.length > room ? chunk.subarray(0, Math.max(room, 0)) : chunk;
+      c.bytes += kept.length;
+      keep(name, c.decoder.write(kept));
+      if (kept.length < chunk.length) {
+        c.truncated = true;
+        // Reading no further keeps memory bounded by the cap; the writer gets EPIPE.
+        proc?.stopReading(name);
+        stop('overflow');
+      }
+    },
+    end(name) {
+      const c = captures[name];
+      c.ended = true;
+      // A character cut by the cap is dropped rather than replaced, so the text stays within it.
+      if (!c.truncated) keep(name, c.decoder.end());
+      maybeFinish();
+    },
+    exit(code, signal) {
       exited = true;
       exitCode = code;
       exitSignal = signal;
@@ -233,22 +210,27 @@ export async function runCommand(spec: CommandSpec, options: CommandRunOptions =
       // the pgid cannot have been reused; child_process has just reaped it, and only a group
       // with no member left could be reused. After this last signal the group is never
       // addressed again.
-      if (proc.pid !== undefined) {
+      if (proc?.pid !== undefined) {
         signalGroup(proc.pid, 'SIGKILL');
         untrackGroup(proc.pid);
       }
       drainTimer = setTimeout(() => {
-        for (const c of captures) c.stream.destroy();
+        for (const name of STREAMS) if (!captures[name].ended) proc?.stopReading(name);
       }, PIPE_DRAIN_MS);
       maybeFinish();
-    });
+    },
+    error(error) {
+      settle(emptyOutcome({ spawnError: spawnErrorMessage(spec, error), durationMs: elapsed() }));
+    },
+  };
 
-    if (proc.pid !== undefined) {
-      trackGroup(proc.pid);
-      timeoutTimer = setTimeout(() => stop('timeout'), Math.min(spec.timeoutMs, MAX_TIMER_MS));
-      // A cancel that came while the process was starting stops it now that it can be signalled.
-      if (abortSignal?.aborted === true) onAbort();
-      else abortSignal?.addEventListener('abort', onAbort, { once: true });
-    }
-  });
+  try {
+    proc = await spawner(spec, events);
+  } catch (error) {
+    // posix_spawn rejects on every start error; child_process throws some (ENOTDIR, E2BIG)
+    // and reports the rest through `events.error`.
+    return emptyOutcome({ spawnError: spawnErrorMessage(spec, error), durationMs: elapsed() });
+  }
+  if (proc.pid !== undefined) watch(proc.pid);
+  return outcome;
 }

@@ -1,11 +1,15 @@
 import { createRequire } from 'node:module';
-import { EventEmitter } from 'node:events';
-import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-import type { CommandSpec } from '../command-spec.js';
-import type { SpawnedProcess, Spawner } from './spawned-process.js';
+import type { CommandSpec, StreamName } from '../command-spec.js';
+import type { ProcessEvents, SpawnedProcess, Spawner } from './spawned-process.js';
+
+/** onEvents' `events` bits and stopReading's `streams` bits (see native/spawn/spawn.c). */
+const STDOUT_END = 1;
+const STDERR_END = 2;
+const EXITED = 4;
+const STREAM_BITS: Readonly<Record<StreamName, number>> = { stdout: 1, stderr: 2 };
 
 /** The addon built from native/spawn at install time (see native/spawn/spawn.c). */
 interface PosixSpawnBinding {
@@ -15,8 +19,9 @@ interface PosixSpawnBinding {
     argv: string[],
     env: string[],
     cwd: string | undefined,
-    onExit: (code: number, signal: number) => void,
-  ): Promise<[pid: number, stdoutFd: number, stderrFd: number]>;
+    onEvents: (stdout: Buffer | undefined, stderr: Buffer | undefined, events: number, code: number, signal: number) => void,
+  ): Promise<[pid: number, id: number]>;
+  stopReading(id: number, streams: number): void;
 }
 
 /** src/runners/spawn and dist/runners/spawn are both three levels below the package root. */
@@ -25,27 +30,6 @@ const ADDON = fileURLToPath(new URL('../../../native/spawn/build/Release/porthol
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
   Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
 );
-
-function readEnd(fd: number): Socket {
-  return new Socket({ fd, readable: true, writable: false });
-}
-
-class PosixSpawnedProcess extends EventEmitter implements SpawnedProcess {
-  readonly stdout: Socket;
-  readonly stderr: Socket;
-
-  constructor(
-    readonly pid: number,
-    stdoutFd: number,
-    stderrFd: number,
-    exit: EventEmitter<{ exit: [code: number, signal: number] }>,
-  ) {
-    super();
-    this.stdout = readEnd(stdoutFd);
-    this.stderr = readEnd(stderrFd);
-    exit.once('exit', (code, signal) => this.emit('exit', code < 0 ? null : code, signal === 0 ? null : (SIGNAL_NAMES.get(signal) ?? null)));
-  }
-}
 
 /** C strings end at a NUL, so one inside would silently cut a value; Node refuses them too. */
 function refuseNul(values: readonly string[]): void {
@@ -56,21 +40,33 @@ function refuseNul(values: readonly string[]): void {
   }
 }
 
+/**
+ * The module reads both pipes and watches the exit itself, and reports everything that
+ * happened to a process in one turn of the event loop in one call: a short command costs one
+ * call, not the events of two sockets and an exit watch.
+ */
+function dispatch(events: ProcessEvents) {
+  return (stdout: Buffer | undefined, stderr: Buffer | undefined, bits: number, code: number, signal: number): void => {
+    if (stdout !== undefined) events.output('stdout', stdout);
+    if (stderr !== undefined) events.output('stderr', stderr);
+    if (bits & STDOUT_END) events.end('stdout');
+    if (bits & STDERR_END) events.end('stderr');
+    if (bits & EXITED) events.exit(code < 0 ? null : code, signal === 0 ? null : (SIGNAL_NAMES.get(signal) ?? null));
+  };
+}
+
 /** Resolves once the child has exec'd; the start itself runs off the event loop's thread. */
-async function spawnWith(binding: PosixSpawnBinding, spec: CommandSpec, argv: string[], env: string[]): Promise<SpawnedProcess> {
-  // The exit callback runs from the event loop, never before the promise has settled: its
-  // watch starts in the same step that resolves it, and the process listens before that step ends.
-  const exit = new EventEmitter<{ exit: [code: number, signal: number] }>();
-  const [pid, stdoutFd, stderrFd] = await binding.spawn(spec.file, argv, env, spec.cwd, (code, signal) => exit.emit('exit', code, signal));
-  return new PosixSpawnedProcess(pid, stdoutFd, stderrFd, exit);
+async function spawnWith(binding: PosixSpawnBinding, spec: CommandSpec, argv: string[], env: string[], events: ProcessEvents): Promise<SpawnedProcess> {
+  const [pid, id] = await binding.spawn(spec.file, argv, env, spec.cwd, dispatch(events));
+  return { pid, stopReading: (stream) => binding.stopReading(id, STREAM_BITS[stream]) };
 }
 
 function spawnerFrom(binding: PosixSpawnBinding): Spawner {
-  return (spec) => {
+  return (spec, events) => {
     const argv = [spec.file, ...spec.args];
     const env = Object.entries(spec.env).map(([name, value]) => `${name}=${value}`);
     refuseNul([...argv, ...env, spec.cwd ?? '']);
-    return spawnWith(binding, spec, argv, env);
+    return spawnWith(binding, spec, argv, env, events);
   };
 }
 

@@ -1,27 +1,33 @@
-import type { Readable } from 'node:stream';
-
-import type { CommandSpec } from '../command-spec.js';
+import type { CommandSpec, StreamName } from '../command-spec.js';
 
 /**
- * A started process as the command runner sees it, whichever way it was started. Its stdin
- * reads /dev/null; it leads its own session and process group (pgid = pid).
+ * What a started process reports, whichever way it was started. Output comes in order per
+ * stream, then that stream's `end` once; `exit` comes once, before or after the ends.
  */
-export interface SpawnedProcess {
-  /** Undefined only when a Node child_process could not start; 'error' then follows. */
-  readonly pid?: number | undefined;
-  readonly stdout: Readable;
-  readonly stderr: Readable;
-  /**
-   * 'exit' fires once, when the process has ended. 'error' reports a start that failed
-   * after the call returned (Node's child_process does that for ENOENT and a few others).
-   */
-  on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
-  on(event: 'error', listener: (error: Error) => void): this;
+export interface ProcessEvents {
+  output(stream: StreamName, chunk: Buffer): void;
+  /** The stream has ended: end of file, a read error, or reading was stopped. */
+  end(stream: StreamName): void;
+  exit(code: number | null, signal: NodeJS.Signals | null): void;
+  /** A start that failed after the spawner returned (Node's child_process reports ENOENT so). */
+  error(error: Error): void;
 }
 
 /**
- * Starts `spec` with nothing inherited but the environment it names: at once, or through a
- * promise that settles once the process has started. Throws or rejects (with an errno `code`)
- * when the process cannot start, or reports that through 'error'.
+ * A started process as the command runner sees it. Its stdin reads /dev/null; it leads its
+ * own session and process group (pgid = pid).
  */
-export type Spawner = (spec: CommandSpec) => SpawnedProcess | Promise<SpawnedProcess>;
+export interface SpawnedProcess {
+  /** Undefined only when a Node child_process could not start; `error` then follows. */
+  readonly pid?: number | undefined;
+  /** Reads no more of the stream; its writer gets EPIPE. Its `end` follows. */
+  stopReading(stream: StreamName): void;
+}
+
+/**
+ * Starts `spec` with nothing inherited but the environment it names, reporting to `events`:
+ * at once, or through a promise that settles once the process has started (no event comes
+ * before). Throws or rejects (with an errno `code`) when the process cannot start, or reports
+ * that through `events.error`.
+ */
+export type Spawner = (spec: CommandSpec, events: ProcessEvents) => SpawnedProcess | Promise<SpawnedProcess>;
