@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { StreamName } from '../runners/command-spec.js';
 import type { Action } from './action.js';
 import type { ValidatedParams } from './params-types.js';
 import type { RunResult } from './result.js';
+import { newRunId } from './run-id.js';
 
 /** Who started a run and from where; filled in by the caller (CLI or HTTP). */
 export interface RunContext {
@@ -24,8 +24,8 @@ export type RunStatus = 'queued' | 'running' | 'finished';
  * kept is bounded by the action's output cap.
  */
 export class Run {
-  readonly id = randomUUID();
   readonly queuedAt = new Date();
+  readonly id = newRunId(this.queuedAt.getTime());
   status: RunStatus = 'queued';
   finishedAt?: Date;
   readonly result: Promise<RunResult>;
