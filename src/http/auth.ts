@@ -119,11 +119,12 @@ export async function registerAuth(fastify: FastifyInstance, metrics: Metrics): 
     },
   });
 
-  fastify.addHook('onRequest', async (request, reply) => {
+  // A callback hook (see server.ts): one that answers does not call done().
+  fastify.addHook('onRequest', (request, reply, done) => {
     const { auth } = request.generation;
     if (!auth) {
       request.principal = { kind: 'anonymous', ip: request.clientIp };
-      return;
+      return done();
     }
     const result = auth.identity.resolve({
       ip: request.clientIp,
@@ -135,16 +136,18 @@ export async function registerAuth(fastify: FastifyInstance, metrics: Metrics): 
       request.principal = { kind: 'anonymous', ip: request.clientIp };
       metrics.denied('invalid-token');
       void reply.header('www-authenticate', 'Bearer error="invalid_token"');
-      return sendError(request, reply, { status: 401, code: 'INVALID_TOKEN', message: 'the API token is not valid: unknown, revoked or expired' });
+      void sendError(request, reply, { status: 401, code: 'INVALID_TOKEN', message: 'the API token is not valid: unknown, revoked or expired' });
+      return;
     }
     request.principal = result.principal;
-    if (result.principal.kind === 'user' || isPublic(request.url)) return;
+    if (result.principal.kind === 'user' || isPublic(request.url)) return done();
     metrics.denied('unauthenticated');
     if (request.method === 'GET' && negotiate(request.raw, defaultFormat(request)) === 'html') {
-      return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
+      void reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
+      return;
     }
     void reply.header('www-authenticate', 'Bearer');
-    return sendError(request, reply, { status: 401, code: 'SIGN_IN_REQUIRED', message: 'sign in first: send an API token as "Authorization: Bearer …" or use the login page' });
+    void sendError(request, reply, { status: 401, code: 'SIGN_IN_REQUIRED', message: 'sign in first: send an API token as "Authorization: Bearer …" or use the login page' });
   });
 
   // A cookie is sent by the browser whatever page asked; state changes through one need our token.

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import formbody from '@fastify/formbody';
 import staticFiles from '@fastify/static';
 import compress from '@fastify/compress';
@@ -26,6 +26,11 @@ import { streamRoutes } from './routes/streams.js';
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/web');
 // chart.js exports only its module builds; its folder is found through the main entry.
 const CHART_DIR = path.dirname(createRequire(import.meta.url).resolve('chart.js'));
+
+/** Whether the logger writes info lines: pino can say; the logger of `logger: false` writes nothing. */
+export function writesInfo(log: FastifyBaseLogger): boolean {
+  return (log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') === true;
+}
 
 /**
  * Assembles the HTTP service. The order of hooks is the request's path through Porthole:
@@ -57,7 +62,9 @@ export async function buildServer(app: App, logger: FastifyServerOptions['logger
   // After the security headers, so even a denied answer carries the same headers as any other page.
   fastify.decorateRequest('clientIp', undefined);
   fastify.decorateRequest('generation', undefined as never);
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Callback hooks, not async ones: an async hook costs every request a promise and a turn of
+  // the microtask queue. A hook that answers does not call done().
+  fastify.addHook('onRequest', (request, reply, done) => {
     // Taken once: every later stage of this request sees the same config, whatever a reload does meanwhile.
     const { gate } = (request.generation = app.generations.enter(reply));
     const decision = gate.decide(request.raw.socket.remoteAddress, request.headers);
@@ -65,16 +72,19 @@ export async function buildServer(app: App, logger: FastifyServerOptions['logger
     if (!decision.allowed) {
       request.log.warn({ ip: decision.ip ?? null, peer: request.raw.socket.remoteAddress, method: request.method, url: pathOf(request.url) }, 'denied by network allowlist');
       app.metrics.denied('network');
-      return gate.denyStatus === 403 ? sendForbidden(request, reply) : sendNotFound(request, reply);
+      void (gate.denyStatus === 403 ? sendForbidden(request, reply) : sendNotFound(request, reply));
+      return;
     }
     if (isCrossSite(request.method, request.headers)) {
       request.log.warn({ ip: decision.ip, origin: request.headers.origin ?? null, url: pathOf(request.url) }, 'cross-site request refused');
       app.metrics.denied('cross-site');
-      return sendError(request, reply, { status: 403, code: 'CROSS_SITE', message: 'requests that change things must come from Porthole\'s own pages or from a script, not from another site' });
+      void sendError(request, reply, { status: 403, code: 'CROSS_SITE', message: 'requests that change things must come from Porthole\'s own pages or from a script, not from another site' });
+      return;
     }
+    done();
   });
   // Only when info lines are written at all: with logging off (tests, benchmarks) or above info, no hook runs.
-  if ((fastify.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info')) {
+  if (writesInfo(fastify.log)) {
     fastify.addHook('onResponse', (request, reply, done) => {
       request.log.info({ ip: request.clientIp ?? null, method: request.method, url: pathOf(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
       done();
@@ -86,7 +96,8 @@ export async function buildServer(app: App, logger: FastifyServerOptions['logger
   // Bodies are JSON or HTML forms. Plain text is what another site can send without a preflight: refuse it.
   fastify.removeContentTypeParser('text/plain');
   await fastify.register(formbody, { bodyLimit: server.bodyLimit });
-  await fastify.register(compress, { threshold: 1024, encodings: ['br', 'gzip'] });
+  // Answers are compressed; request bodies are small JSON or forms, so none is decompressed.
+  await fastify.register(compress, { threshold: 1024, encodings: ['br', 'gzip'], globalDecompression: false });
   await fastify.register(staticFiles, { root: WEB_DIR, prefix: '/static/', maxAge: '1h', index: false, list: false, dotfiles: 'deny' });
   // Only the chart library's one browser build is served from node_modules, nothing else there.
   await fastify.register(staticFiles, { root: CHART_DIR, prefix: '/static/vendor/', maxAge: '7d', index: false, list: false, decorateReply: false, allowedPath: (file) => file === '/chart.umd.min.js' });

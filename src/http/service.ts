@@ -8,7 +8,7 @@ import { openStore } from '../store/open.js';
 import { auditRecorder, historyRecorder } from '../store/recorder.js';
 import type { App } from './app.js';
 import { Generations, buildGeneration } from './generation.js';
-import { buildServer } from './server.js';
+import { buildServer, writesInfo } from './server.js';
 
 const PRUNE_EVERY_MS = 10 * 60_000;
 
@@ -28,7 +28,9 @@ export async function createService(config: Config, logger: FastifyServerOptions
   const generations = new Generations(buildGeneration(config, store));
 
   const runLog: RunObserver = {
-    finished: (run, result) =>
+    finished: (run, result) => {
+      // The line's fields are built only when it will be written.
+      if (!writesInfo(log())) return;
       log().info(
         {
           runId: run.id,
@@ -41,7 +43,8 @@ export async function createService(config: Config, logger: FastifyServerOptions
           ...(result.error ? { error: result.error.code } : {}),
         },
         'run',
-      ),
+      );
+    },
   };
   // Once per service, so a config reload never resets a counter; the gauges read the executor when scraped.
   const metrics = createMetrics(() => executor.load);
