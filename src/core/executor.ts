@@ -4,6 +4,7 @@ import type { Datasource } from '../datasources/datasource.js';
 import type { Secrets } from '../config/secrets.js';
 import type { Action, CommandAction, QueryAction } from './action.js';
 import { PortholeError, type ErrorCode } from './errors.js';
+import { isoTime } from './iso-time.js';
 import { Limiter } from './limiter.js';
 import type { ValidatedParams } from './params-types.js';
 import { renderCommand } from './render-command.js';
@@ -129,7 +130,7 @@ export class Executor {
       release = await this.limiter.acquire(run.action.id, run.action.concurrency, run.signal);
       run.markStarted();
       const begin = performance.now();
-      const base = { runId: run.id, actionId: run.action.id, startedAt: new Date().toISOString() };
+      const base = { runId: run.id, actionId: run.action.id, startedAt: isoTime() };
       const result =
         run.action.kind === 'command'
           ? textResult(base, await this.runCommand(run, run.action), scope.secrets)

@@ -1,6 +1,7 @@
 import type { StreamName } from '../runners/command-spec.js';
 import type { Action } from './action.js';
 import type { ValidatedParams } from './params-types.js';
+import { isoTime } from './iso-time.js';
 import type { RunResult } from './result.js';
 import { newRunId } from './run-id.js';
 
@@ -62,7 +63,7 @@ export class Run {
 
   markStarted(): void {
     this.status = 'running';
-    this.emit({ type: 'started', at: new Date().toISOString() });
+    this.emit({ type: 'started', at: isoTime() });
   }
 
   output(stream: StreamName, text: string): void {

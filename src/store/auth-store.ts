@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { isoTime } from '../core/iso-time.js';
 import { immediateWriter, type StoreWriter } from './write-batch.js';
 
 /** A signed-in session as the server keeps it; the browser holds only an unguessable id. */
@@ -178,8 +179,9 @@ export class TokenStore {
     const stored = Buffer.from(row.secret_hash, 'hex');
     if (given.length !== stored.length || !timingSafeEqual(given, stored)) return undefined;
     if (row.revoked_at || (row.expires_at && Date.parse(row.expires_at) <= now.getTime())) return undefined;
-    this.writer.write(() => this.markUsed.run(now.toISOString(), row.id));
-    return toToken({ ...row, last_used_at: now.toISOString() });
+    const usedAt = isoTime(now.getTime());
+    this.writer.write(() => this.markUsed.run(usedAt, row.id));
+    return toToken({ ...row, last_used_at: usedAt });
   }
 
   list(user?: string): TokenRecord[] {
@@ -236,7 +238,7 @@ export class AuditLog {
   }
 
   record(event: Omit<AuditEvent, 'at'>, at = new Date()): void {
-    const row = [at.toISOString(), event.event, event.user ?? null, event.ip ?? null, event.action ?? null, event.outcome ?? null, event.detail ?? null];
+    const row = [isoTime(at.getTime()), event.event, event.user ?? null, event.ip ?? null, event.action ?? null, event.outcome ?? null, event.detail ?? null];
     this.writer.write(() => this.insert.run(row));
   }
 

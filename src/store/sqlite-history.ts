@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3';
+import { isoTime } from '../core/iso-time.js';
 import type { ParamValue } from '../core/params-types.js';
 import type { RunResult } from '../core/result.js';
 import type { Run } from '../core/run.js';
 import type { HistoryQuery, RecordStatus, RunHistory, RunRecord } from './history.js';
-import { storedResult } from './stored-result.js';
+import { storedResultJson } from './stored-result.js';
 import { immediateWriter, type StoreWriter } from './write-batch.js';
 
 export interface HistoryLimits {
@@ -118,17 +119,17 @@ export class SqliteHistory implements RunHistory {
     this.db.exec(SCHEMA);
     // Runs that were in flight when a previous server died did not finish; say so.
     this.db.prepare("UPDATE runs SET status = 'interrupted' WHERE status IN ('queued', 'running')").run();
+    // Values are bound by position (see finishedValues): by name, better-sqlite3 looks each one
+    // up on the object, which cost more than the rest of the insert together.
     this.insert = this.db.prepare(
       `INSERT INTO runs (id, action_id, status, source, client_ip, user, params, queued_at,
          outcome, started_at, duration_ms, exit_code, error_code, error_message, result, stored_truncated)
-       VALUES (@id, @actionId, @status, @source, @clientIp, @user, @params, @queuedAt,
-         @outcome, @startedAt, @durationMs, @exitCode, @errorCode, @errorMessage, @result, @storedTruncated)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.finish = this.db.prepare(
-      `UPDATE runs SET status = 'finished', outcome = @outcome, started_at = @startedAt, duration_ms = @durationMs,
-         exit_code = @exitCode, error_code = @errorCode, error_message = @errorMessage, result = @result,
-         stored_truncated = @storedTruncated
-       WHERE id = @id`,
+      `UPDATE runs SET status = 'finished', outcome = ?, started_at = ?, duration_ms = ?,
+         exit_code = ?, error_code = ?, error_message = ?, result = ?, stored_truncated = ?
+       WHERE id = ?`,
     );
     this.trim = this.db.prepare(
       `DELETE FROM runs WHERE status NOT IN ('queued', 'running') AND id IN (
@@ -148,13 +149,13 @@ export class SqliteHistory implements RunHistory {
       clientIp: run.context.clientIp ?? null,
       user: run.context.user ?? null,
       params: JSON.stringify(params),
-      queuedAt: run.queuedAt.toISOString(),
+      queuedAt: isoTime(run.queuedAt.getTime()),
       ...UNFINISHED,
     };
     this.unwritten.set(row.id, row);
     this.writer.write(() => {
       this.unwritten.delete(row.id);
-      this.insert.run(row);
+      this.insert.run(row.id, row.actionId, row.status, row.source, row.clientIp, row.user, row.params, row.queuedAt, ...finishedValues(row));
     });
     if (++this.sinceTrim >= this.trimEvery) {
       this.sinceTrim = 0;
@@ -164,7 +165,7 @@ export class SqliteHistory implements RunHistory {
   }
 
   recordFinished(run: Run, result: RunResult): Promise<void> {
-    const stored = storedResult(result, this.limits.maxOutputBytes);
+    const stored = storedResultJson(result, this.limits.maxOutputBytes);
     const finished: FinishedFields = {
       outcome: result.outcome,
       startedAt: result.startedAt,
@@ -172,12 +173,12 @@ export class SqliteHistory implements RunHistory {
       exitCode: result.kind === 'text' ? result.exitCode : null,
       errorCode: result.error?.code ?? null,
       errorMessage: result.error?.message ?? null,
-      result: JSON.stringify(stored.result),
+      result: stored.json,
       storedTruncated: stored.cut ? 1 : 0,
     };
     const waiting = this.unwritten.get(run.id);
     if (waiting) Object.assign(waiting, finished, { status: 'finished' });
-    else this.writer.write(() => this.finish.run({ id: run.id, ...finished }));
+    else this.writer.write(() => this.finish.run(...finishedValues(finished), run.id));
     return Promise.resolve();
   }
 
@@ -200,6 +201,11 @@ export class SqliteHistory implements RunHistory {
     const extra = this.trim.run(this.limits.maxRuns).changes;
     return Promise.resolve(old + extra);
   }
+}
+
+/** A finished run's fields in the order both statements take them. */
+function finishedValues(f: FinishedFields): unknown[] {
+  return [f.outcome, f.startedAt, f.durationMs, f.exitCode, f.errorCode, f.errorMessage, f.result, f.storedTruncated];
 }
 
 function toRecord(row: Row, withResult: boolean): RunRecord {

@@ -1,10 +1,23 @@
 import type { RunResult } from '../core/result.js';
 
 /**
+ * A result as history keeps it, as JSON: its output cut to `maxBytes` (see storedResult), and
+ * whether anything was cut. A result whose whole JSON fits had nothing to cut, which is most
+ * of them: they are made into JSON once and not measured row by row.
+ */
+export function storedResultJson(result: RunResult, maxBytes: number): { json: string; cut: boolean } {
+  const json = JSON.stringify(result);
+  // A character is at most three bytes of UTF-8, so a short text is known to fit without counting.
+  if (json.length * 3 <= maxBytes || Buffer.byteLength(json) <= maxBytes) return { json, cut: false };
+  const stored = storedResult(result, maxBytes);
+  return { json: stored.cut ? JSON.stringify(stored.result) : json, cut: stored.cut };
+}
+
+/**
  * Cuts a result's output to what history keeps: each text stream to `maxBytes`, a table
  * to the rows whose JSON fits in `maxBytes`. Returns the result and whether anything was cut.
  */
-export function storedResult(result: RunResult, maxBytes: number): { result: RunResult; cut: boolean } {
+function storedResult(result: RunResult, maxBytes: number): { result: RunResult; cut: boolean } {
   if (result.kind === 'text') {
     const stdout = cutText(result.stdout, maxBytes);
     const stderr = cutText(result.stderr, maxBytes);
