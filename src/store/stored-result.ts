@@ -6,11 +6,15 @@ import type { RunResult } from '../core/result.js';
  * of them: they are made into JSON once and not measured row by row.
  */
 export function storedResultJson(result: RunResult, maxBytes: number): { json: string; cut: boolean } {
-  const json = JSON.stringify(result);
-  // A character is at most three bytes of UTF-8, so a short text is known to fit without counting.
-  if (json.length * 3 <= maxBytes || Buffer.byteLength(json) <= maxBytes) return { json, cut: false };
+  // Output with more characters than the limit has more bytes too: it is cut before any JSON is
+  // made of it, so a 10 MB output never becomes a 10 MB string here.
+  if (result.kind === 'table' || result.stdout.length + result.stderr.length <= maxBytes) {
+    const json = JSON.stringify(result);
+    // A character is at most three bytes of UTF-8, so a short text is known to fit without counting.
+    if (json.length * 3 <= maxBytes || Buffer.byteLength(json) <= maxBytes) return { json, cut: false };
+  }
   const stored = storedResult(result, maxBytes);
-  return { json: stored.cut ? JSON.stringify(stored.result) : json, cut: stored.cut };
+  return { json: JSON.stringify(stored.result), cut: stored.cut };
 }
 
 /**
