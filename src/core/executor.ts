@@ -8,7 +8,7 @@ import { isoTime } from './iso-time.js';
 import { Limiter } from './limiter.js';
 import type { ValidatedParams } from './params-types.js';
 import { renderCommand } from './render-command.js';
-import type { Outcome, RunFailure, RunResult, TableResult, TextResult } from './result.js';
+import type { Outcome, RunFailure, RunResult, TableOutput, TableResult, TextResult } from './result.js';
 import { ResultCache, cacheKey, type CacheLimits } from './result-cache.js';
 import { Run, type RunContext } from './run.js';
 
@@ -130,12 +130,12 @@ export class Executor {
       release = await this.limiter.acquire(run.action.id, run.action.concurrency, run.signal);
       run.markStarted();
       const begin = performance.now();
-      const base = { runId: run.id, actionId: run.action.id, startedAt: isoTime() };
-      const result =
+      const base: ResultBase = { runId: run.id, actionId: run.action.id, startedAt: isoTime(), begin };
+      run.finish(
         run.action.kind === 'command'
           ? textResult(base, await this.runCommand(run, run.action), scope.secrets)
-          : await this.runQuery(run, run.action, base, scope);
-      run.finish({ ...result, durationMs: Math.round(performance.now() - begin) });
+          : await this.runQuery(run, run.action, base, scope),
+      );
     } catch (error) {
       run.finish(failedBeforeStart(run, startedAt, error, scope.secrets));
     } finally {
@@ -148,34 +148,68 @@ export class Executor {
     return runCommand(spec, { signal: run.signal, onOutput: (stream, text) => run.output(stream, text) });
   }
 
-  private async runQuery(run: Run, action: QueryAction, base: ResultBaseFields, scope: RunScope): Promise<Omit<TableResult, 'durationMs'>> {
+  private async runQuery(run: Run, action: QueryAction, base: ResultBase, scope: RunScope): Promise<TableResult> {
+    let output: TableOutput;
+    let failure: RunFailure | undefined;
     try {
-      const output = await scope.datasource(action.datasource).query({
+      output = await scope.datasource(action.datasource).query({
         sql: action.sql,
         params: run.params.values,
         timeoutMs: action.timeoutMs,
         maxRows: action.maxRows,
         signal: run.signal,
       });
-      return { ...base, kind: 'table', outcome: 'succeeded', ...output };
     } catch (error) {
-      const failure = toFailure(error, scope.secrets);
-      return { ...base, kind: 'table', outcome: outcomeOf(failure.code), error: failure, columns: [], rows: [], truncated: false };
+      failure = toFailure(error, scope.secrets);
+      output = { columns: [], rows: [], truncated: false };
     }
+    return {
+      runId: base.runId,
+      actionId: base.actionId,
+      startedAt: base.startedAt,
+      kind: 'table',
+      outcome: failure ? outcomeOf(failure.code) : 'succeeded',
+      error: failure,
+      columns: output.columns,
+      rows: output.rows,
+      truncated: output.truncated,
+      durationMs: elapsedSince(base.begin),
+    };
   }
 }
 
-type ResultBaseFields = Pick<RunResult, 'runId' | 'actionId' | 'startedAt'>;
+/**
+ * What every result of a run starts with, and when its runner began. Results are written out
+ * field by field rather than spread together: a run builds them on every request, and spreads
+ * into new literals took V8 off its fast path for object creation.
+ */
+interface ResultBase {
+  runId: string;
+  actionId: string;
+  startedAt: string;
+  begin: number;
+}
 
-function textResult(base: ResultBaseFields, out: CommandOutcome, secrets: Secrets): Omit<TextResult, 'durationMs'> {
-  const text = { stdout: out.stdout, stderr: out.stderr, exitCode: out.exitCode, signal: out.signal, truncated: out.truncated };
+function elapsedSince(begin: number): number {
+  return Math.round(performance.now() - begin);
+}
+
+/** An `error` field that is undefined is left out of every JSON a result becomes. */
+function textResult(base: ResultBase, out: CommandOutcome, secrets: Secrets): TextResult {
   const failure = commandFailure(out);
   return {
-    ...base,
+    runId: base.runId,
+    actionId: base.actionId,
+    startedAt: base.startedAt,
     kind: 'text',
-    ...text,
+    stdout: out.stdout,
+    stderr: out.stderr,
+    exitCode: out.exitCode,
+    signal: out.signal,
+    truncated: out.truncated,
     outcome: failure ? outcomeOf(failure.code) : 'succeeded',
-    ...(failure ? { error: { code: failure.code, message: secrets.redact(failure.message) } } : {}),
+    error: failure ? { code: failure.code, message: secrets.redact(failure.message) } : undefined,
+    durationMs: elapsedSince(base.begin),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type * as Mysql from 'mysql2/promise';
-import type { FieldPacket, Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import type { ExecuteValues, FieldPacket, Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { MysqlDatasourceConfig } from '../config/schema.js';
 import { PortholeError } from '../core/errors.js';
 import type { ParamValue } from '../core/params-types.js';
@@ -120,7 +120,7 @@ function cell(value: unknown, type: string): Cell {
 }
 
 /** Integers go over the wire as BIGINT; left to itself mysql2 sends every number as DOUBLE. */
-function toWire(value: ParamValue): unknown {
+function toWire(value: ParamValue): ExecuteValues {
   return typeof value === 'number' && Number.isInteger(value) ? mysql().TypedParameter.BIGINT(value) : value;
 }
 
@@ -184,6 +184,10 @@ export class MysqlDatasource implements Datasource {
       connectionLimit: this.config.poolSize,
       maxIdle: this.config.poolSize,
       enableKeepAlive: true,
+      // Rows as arrays, set here rather than per statement: execute(sql, values) takes mysql2's
+      // short path, while execute({ sql, values, rowsAsArray }) spreads its options into a new
+      // object on every call.
+      rowsAsArray: true,
       // Exact values: big integers and decimals as strings, dates as text; cells.ts decides.
       supportBigNumbers: true,
       bigNumberStrings: true,
@@ -208,7 +212,7 @@ export class MysqlDatasource implements Datasource {
     };
   }
 
-  private async execute(sql: string, values: unknown[], request: QueryRequest, guard: QueryGuard): Promise<TableOutput> {
+  private async execute(sql: string, values: ExecuteValues[], request: QueryRequest, guard: QueryGuard): Promise<TableOutput> {
     const conn = await this.acquire(request.timeoutMs);
     if (guard.reason !== undefined) {
       conn.release();
@@ -240,10 +244,10 @@ export class MysqlDatasource implements Datasource {
   }
 
   /** Streams rows so at most maxRows + 1 are ever held, whatever the statement returns. */
-  private stream(conn: PoolConnection, sql: string, values: unknown[], maxRows: number): Promise<TableOutput> {
+  private stream(conn: PoolConnection, sql: string, values: ExecuteValues[], maxRows: number): Promise<TableOutput> {
     return new Promise((resolve, reject) => {
       // The callback-less core execute() is an event emitter; its typings do not say so.
-      const command = conn.connection.execute({ sql, values, rowsAsArray: true }) as unknown as EventEmitter;
+      const command = conn.connection.execute(sql, values) as unknown as EventEmitter;
       let columns: Column[] = [];
       const rows: Cell[][] = [];
       let settled = false;
@@ -308,7 +312,7 @@ export class MysqlDatasource implements Datasource {
 
   private async prepareSession(conn: PoolConnection, timeoutMs: number): Promise<void> {
     if (this.sessionTimeouts.get(conn.connection) === timeoutMs) return;
-    this.mariadb ??= conn.query<RowDataPacket[]>('SELECT VERSION() AS v').then(([rows]) => /mariadb/i.test(String(rows[0]?.v)));
+    this.mariadb ??= conn.query<RowDataPacket[]>({ sql: 'SELECT VERSION() AS v', rowsAsArray: false }).then(([rows]) => /mariadb/i.test(String(rows[0]?.v)));
     let mariadb: boolean;
     try {
       mariadb = await this.mariadb;
