@@ -27,12 +27,18 @@ const BATCH_WINDOW_MS = 20;
 export class WriteBatch implements StoreWriter {
   private pending: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Made once: better-sqlite3 builds a new wrapper, properties and all, for each transaction() call. */
+  private readonly commit: (changes: (() => void)[]) => void;
 
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     private readonly onError: (error: unknown) => void,
     private readonly windowMs = BATCH_WINDOW_MS,
-  ) {}
+  ) {
+    this.commit = db.transaction((changes: (() => void)[]) => {
+      for (const change of changes) change();
+    });
+  }
 
   write(change: () => void): void {
     this.pending.push(change);
@@ -48,9 +54,7 @@ export class WriteBatch implements StoreWriter {
     if (changes.length === 0) return;
     this.pending = [];
     try {
-      this.db.transaction(() => {
-        for (const change of changes) change();
-      })();
+      this.commit(changes);
     } catch {
       // One bad record must not take the others with it: retry each on its own.
       for (const change of changes) {

@@ -22,12 +22,17 @@ describe('WriteBatch', () => {
   afterEach(() => db.close());
 
   it('holds writes until the window ends, across turns, then commits them together', async () => {
+    // Each call of the batch's transaction function is one commit.
     let commits = 0;
     const wrapped = db.transaction.bind(db);
-    db.transaction = ((fn: () => void) => {
-      commits += 1;
-      return wrapped(fn);
-    }) as typeof db.transaction;
+    db.transaction = ((fn: (...args: unknown[]) => void) => {
+      const transaction = wrapped(fn);
+      return (...args: unknown[]) => {
+        commits += 1;
+        return transaction(...args);
+      };
+    }) as unknown as typeof db.transaction;
+    batch = new WriteBatch(db, (error) => errors.push(error), WINDOW_MS);
     batch.write(insert(1));
     batch.write(insert(2));
     batch.write(insert(3));
