@@ -201,25 +201,28 @@ function startWebhook(ctx: Ctx): Promise<Server> {
   });
 }
 
-function startBareNode(ctx: Ctx): Promise<Server> {
+/** Porthole's security headers as `name=value` arguments, from its own code, so the baselines that send them send the same set. */
+const HEADER_ARGS = Object.entries(securityHeaders({ hsts: false })).map(([name, value]) => `${name}=${value}`);
+
+/** A Node baseline from bench/baselines, given Porthole's security headers when `headers` is set. */
+function startNodeBaseline(ctx: Ctx, name: string, script: string, options: { headers: boolean; readyPath: string; db?: boolean }): Promise<Server> {
+  const env = options.db ? { BENCH_DB_USER: DB_USER, BENCH_DB_PASSWORD: ctx.password } : undefined;
+  const shownEnv = options.db ? `BENCH_DB_USER=${DB_USER} BENCH_DB_PASSWORD=… ` : '';
+  const shownHeaders = options.headers ? " 'name=value'… (Porthole's security headers)" : '';
   return start(ctx, (port) => ({
-    name: 'bare Node http',
+    name,
     file: process.execPath,
-    args: ['bench/baselines/bare-node.mjs', String(port)],
-    readyPath: '/',
-    shown: 'node bench/baselines/bare-node.mjs PORT',
+    args: [`bench/baselines/${script}`, String(port), ...(options.headers ? HEADER_ARGS : [])],
+    ...(env ? { env } : {}),
+    readyPath: options.readyPath,
+    shown: `${shownEnv}node bench/baselines/${script} PORT${shownHeaders}`,
   }));
 }
 
-function startBareFastify(ctx: Ctx): Promise<Server> {
-  return start(ctx, (port) => ({
-    name: 'bare Fastify',
-    file: process.execPath,
-    args: ['bench/baselines/bare-fastify.mjs', String(port), ...Object.entries(securityHeaders({ hsts: false })).map(([name, value]) => `${name}=${value}`)],
-    readyPath: '/status/',
-    shown: "node bench/baselines/bare-fastify.mjs PORT 'name=value'… (Porthole's security headers)",
-  }));
-}
+const startBareNode = (ctx: Ctx) => startNodeBaseline(ctx, 'bare Node http', 'bare-node.mjs', { headers: false, readyPath: '/' });
+const startBareNodeWithHeaders = (ctx: Ctx) => startNodeBaseline(ctx, 'bare Node http with the headers', 'bare-node.mjs', { headers: true, readyPath: '/' });
+const startBareFastify = (ctx: Ctx) => startNodeBaseline(ctx, 'bare Fastify', 'bare-fastify.mjs', { headers: true, readyPath: '/status/' });
+const startFastifyMysql = (ctx: Ctx) => startNodeBaseline(ctx, 'Fastify + mysql2', 'fastify-mysql.mjs', { headers: true, readyPath: '/status/', db: true });
 
 // ---------------------------------------------------------------- measuring
 
@@ -548,6 +551,7 @@ async function main(): Promise<void> {
     const porthole = await startPorthole(ctx, configs.uncached);
     const flask = await startFlask(ctx);
     const webhook = await startWebhook(ctx);
+    const floor = await startFastifyMysql(ctx);
     try {
       pairs.push(
         await pair({
@@ -574,8 +578,21 @@ async function main(): Promise<void> {
           baselineExpect: /COUNT/,
         }),
       );
+      log('scenario 1c: /status/ uncached vs a bare Fastify server running the same query through mysql2');
+      pairs.push(
+        await pair({
+          id: '1c',
+          title: "The same against a bare Fastify server running the same query through mysql2, with Porthole's security headers: what Porthole adds to its framework and driver (extra; no target)",
+          porthole,
+          baseline: floor,
+          portholeLoad: statusLoad,
+          baselineLoad: statusLoad,
+          portholeExpect: statusText,
+          baselineExpect: /Success\t1/,
+        }),
+      );
     } finally {
-      await Promise.all([porthole.stop(), flask.stop(), webhook.stop()]);
+      await Promise.all([porthole.stop(), flask.stop(), webhook.stop(), floor.stop()]);
     }
   }
 
@@ -584,6 +601,7 @@ async function main(): Promise<void> {
     log('scenario 2: /status/ with cache: 1s vs bare Node');
     const porthole = await startPorthole(ctx, configs.cached);
     const bare = await startBareNode(ctx);
+    const bareWithHeaders = await startBareNodeWithHeaders(ctx);
     const fastify = await startBareFastify(ctx);
     try {
       pairs.push(
@@ -611,8 +629,21 @@ async function main(): Promise<void> {
           baselineExpect: statusText,
         }),
       );
+      log("scenario 2c: the same against the bare Node server sending Porthole's security headers");
+      pairs.push(
+        await pair({
+          id: '2c',
+          title: "The same against the bare Node server sending Porthole's security headers (fixed body): what the headers alone cost (extra; no target)",
+          porthole,
+          baseline: bareWithHeaders,
+          portholeLoad: statusLoad,
+          baselineLoad: statusLoad,
+          portholeExpect: statusText,
+          baselineExpect: statusText,
+        }),
+      );
     } finally {
-      await Promise.all([porthole.stop(), bare.stop(), fastify.stop()]);
+      await Promise.all([porthole.stop(), bare.stop(), bareWithHeaders.stop(), fastify.stop()]);
     }
   }
 
@@ -660,20 +691,23 @@ async function main(): Promise<void> {
   const viewerResult = await viewers(ctx);
 
   // Targets.
-  const [s1, s2, s3] = ['1', '2', '3'].map((id) => pairs.find((p) => p.id === id)!) as [PairResult, PairResult, PairResult];
+  const [s1, s2, s3, s3b] = ['1', '2', '3', '3b'].map((id) => pairs.find((p) => p.id === id)!) as [PairResult, PairResult, PairResult, PairResult];
   const underLoad = Math.max(...pairs.map((p) => p.porthole.peakMainMb), viewerResult.peakMb);
   const worstLoad = [...pairs].sort((a, b) => b.porthole.peakMainMb - a.porthole.peakMainMb)[0]!;
   const targets: Target[] = [
     ratioTarget('`/status/` uncached ≥ 100x the seed-style app', '1', s1.ratio, 100, (r) => `${r.toFixed(1)}x`),
     ratioTarget('`/status/` cached ≥ 80% of bare Node', '2', s2.ratio, 0.8, (r) => `${(r * 100).toFixed(0)}%`),
     ratioTarget('Command action ≥ webhook', '3', s3.ratio, 1, (r) => `${r.toFixed(2)}x`),
+    // The same target with both sides running as many commands at once: webhook has no limit,
+    // Porthole's default is 4 runs per action, so scenario 3 measures that limit as much as speed.
+    ratioTarget('Command action ≥ webhook, both running up to 16 at once', '3b', s3b.ratio, 1, (r) => `${r.toFixed(2)}x`),
     ceilingTarget('Peak RSS under load ≤ 150 MB (Porthole process, scenarios 1–3 and 5)', worstLoad.porthole.peakMainMb >= viewerResult.peakMb ? worstLoad.id : '5', underLoad, 150),
     ceilingTarget('10 MB run adds ≤ 30 MB RSS — through an event stream', '4', stream[0]!.addedMb, 30),
     ceilingTarget('10 MB run adds ≤ 30 MB RSS — in the JSON answer (`wait=true`)', '4json', stream[1]!.addedMb, 30),
   ];
 
   const idleMb = Math.min(viewerResult.idleMb, ...stream.map((x) => x.idleMb));
-  targets[3]!.measured += ` (idle after start and 20 runs: ${idleMb.toFixed(0)} MB)`;
+  targets.find((t) => t.text.startsWith('Peak RSS'))!.measured += ` (idle after start and 20 runs: ${idleMb.toFixed(0)} MB)`;
 
   // A profile for each missed target, captured on a fresh Porthole doing that scenario's work.
   const profiled = new Map<string, Promise<ProfileSummary | undefined>>();
@@ -708,8 +742,8 @@ async function main(): Promise<void> {
   };
   for (const target of targets) {
     if (target.met) continue;
-    // 1b, 2b and 3b load Porthole as 1, 2 and 3 do (3b on an action allowed more runs at once).
-    const key = target.scenario.replace(/b$/, '');
+    // 1b, 1c, 2b, 2c and 3b load Porthole as 1, 2 and 3 do (3b on an action allowed more runs at once).
+    const key = target.scenario.replace(/[bc]$/, '');
     const run = work[key];
     if (!run) throw new Error(`no profiling workload for scenario ${target.scenario}`);
     if (!profiled.has(key)) profiled.set(key, run().catch((error: unknown) => (log(`profiling ${key} failed: ${String(error)}`), undefined)));

@@ -150,6 +150,30 @@ function profileSection(t: Target, root: string, shown: Map<string, string>): st
   ].join('\n');
 }
 
+/**
+ * What the bare servers measured in the same run say about the first two targets: how close to
+ * its own framework and driver Porthole would have to come for the first, and what the security
+ * headers alone cost the ceiling of the second.
+ */
+function floors(r: Report): string[] {
+  const pair = (id: string) => r.pairs.find((p) => p.id === id);
+  const [s1, s1c, s2, s2c] = [pair('1'), pair('1c'), pair('2'), pair('2c')];
+  const lines: string[] = [];
+  if (s1 && s1c) {
+    const floorRatio = s1c.baseline.rps / s1.baseline.rps;
+    lines.push(
+      `- The floor of the first target: the bare Fastify server running the same query through mysql2 (1c) did ${n0(s1c.baseline.rps)} requests/s, ${ratio(floorRatio)} the seed-style app. 100x would ask Porthole for ${((100 / floorRatio) * 100).toFixed(0)}% of a server that does nothing but the query; it did ${(s1c.ratio * 100).toFixed(0)}%.`,
+    );
+  }
+  if (s2 && s2c) {
+    const headers = s2c.baseline.rps / s2.baseline.rps;
+    lines.push(
+      `- The ceiling of the second: the bare Node server sending Porthole's security headers (2c) did ${(headers * 100).toFixed(0)}% of what it did without them, so the headers alone cost ${((1 - headers) * 100).toFixed(0)}% of the ceiling; Porthole did ${(s2c.ratio * 100).toFixed(0)}% of the bare server with the headers.`,
+    );
+  }
+  return lines.length > 0 ? [...lines, ''] : [];
+}
+
 export function writeReport(file: string, r: Report): void {
   const { settings: s } = r;
   const summaryRows = r.pairs.map((p) => [
@@ -181,6 +205,7 @@ export function writeReport(file: string, r: Report): void {
     '',
     table(['target', 'scenario', 'measured', 'verdict'], r.targets.map((t) => [t.text, t.scenario, t.measured, `${t.met ? '✅' : '❌'} ${t.verdict}`])),
     '',
+    ...floors(r),
     missed.length > 0 ? `Missed targets have a CPU profile and a reading under [Profiles of the misses](#profiles-of-the-misses).` : 'Every target was met.',
     '',
     '## Machine',
@@ -221,6 +246,7 @@ export function writeReport(file: string, r: Report): void {
     '- The Flask app (`bench/baselines/flask_status.py`) is served by Flask\'s built-in Werkzeug server with `threaded=True` (`python3 flask_status.py PORT` → `app.run(threaded=True)`, as the post runs `python app.py`), request logging off; each `GET /status/` runs `mysql -u… -p… -e "USE flasktest; SELECT COUNT(*) …"` three times through `subprocess.check_output(shell=True)`.',
     '- webhook (`bench/baselines/hooks.json`) answers with the command\'s output (`include-command-output-in-response`), so it waits for the command as Porthole does.',
     '- Porthole runs from the build (`dist/`) with the Node flags its launchers give it (see docs/deployment.md), `PORTHOLE_LOG_LEVEL=warn`, the configs in `bench/configs/`, and the default limits (4 runs per action, 16 in all, 64 waiting; 3b raises its action\'s to 16); its history goes to SQLite under `bench/tmp/`.',
+    "- The extra baselines, each started from `bench/baselines/` with Porthole's security headers as arguments: `bare-fastify.mjs` (2b) and `bare-node.mjs` with the headers (2c) answer the fixed body; `fastify-mysql.mjs` (1c) answers `GET /status/` by running the seed's query through a mysql2 pool (a prepared statement, as Porthole's is) and printing its rows, with no parameters, access checks, limits, history or metrics.",
     '',
     'Servers, as started (PORT is a free loopback port chosen per run):',
     '',
