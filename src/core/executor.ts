@@ -7,7 +7,7 @@ import { PortholeError, type ErrorCode } from './errors.js';
 import { isoTime } from './iso-time.js';
 import { Limiter } from './limiter.js';
 import type { ValidatedParams } from './params-types.js';
-import { renderCommand } from './render-command.js';
+import { renderCommand, serverBasics } from './render-command.js';
 import type { Outcome, RunFailure, RunResult, TableOutput, TableResult, TextResult } from './result.js';
 import { ResultCache, cacheKey, type CacheLimits } from './result-cache.js';
 import { Run, type RunContext } from './run.js';
@@ -55,9 +55,11 @@ export class Executor {
   private readonly limiter: Limiter;
   private readonly cache: ResultCache;
   private readonly active = new Map<string, Run>();
+  private readonly serverEnv: NodeJS.ProcessEnv;
   private closing = false;
 
   constructor(private readonly options: ExecutorOptions) {
+    this.serverEnv = serverBasics(options.env ?? process.env);
     this.limiter = new Limiter(options.limits.concurrency, options.limits.queue);
     this.cache = new ResultCache(options.cache ?? { maxEntries: 1000, maxBytes: 64 * 1024 * 1024 });
   }
@@ -144,7 +146,7 @@ export class Executor {
   }
 
   private runCommand(run: Run, action: CommandAction): Promise<CommandOutcome> {
-    const spec = renderCommand(action, run.params, this.options.env ?? process.env);
+    const spec = renderCommand(action, run.params, this.serverEnv);
     return runCommand(spec, { signal: run.signal, onOutput: (stream, text) => run.output(stream, text) });
   }
 

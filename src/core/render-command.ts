@@ -5,6 +5,17 @@ import { formatValue, renderTemplate } from './template.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** The names commandEnv takes from the server's environment. */
+const BASICS = ['PATH', 'LANG', 'HOME', 'TZ'] as const;
+
+/**
+ * The part of the server's environment a command may see, read once: each read of
+ * `process.env` asks the C library again, and every run would read it four times.
+ */
+export function serverBasics(server: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(BASICS.filter((name) => server[name] !== undefined).map((name) => [name, server[name]]));
+}
+
 /**
  * The environment a command starts with: a few harmless basics, what the action's
  * `env:` lists, and its parameters. Never the server's own environment, which holds secrets.

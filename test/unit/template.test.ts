@@ -4,7 +4,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { CommandAction } from '../../src/core/action.js';
 import { validateParams } from '../../src/core/params.js';
 import type { ParamValue } from '../../src/core/params-types.js';
-import { commandEnv, renderCommand } from '../../src/core/render-command.js';
+import { commandEnv, renderCommand, serverBasics } from '../../src/core/render-command.js';
 import { formatValue, hasPlaceholderSyntax, parseTemplate, renderTemplate, templateParams, type Template } from '../../src/core/template.js';
 
 function parsed(source: string): Template {
@@ -184,6 +184,15 @@ describe('renderCommand', () => {
     expect(env.PATH).toMatch(/\/usr\/bin/);
     expect(env.LANG).toBe('C.UTF-8');
     expect(env.HOME).toBe('/');
+  });
+
+  it('takes the same basics from a snapshot of the server environment as from the environment itself', () => {
+    const server = { ...SERVER_ENV, TZ: 'Europe/Oslo' };
+    const basics = serverBasics(server);
+    expect(Object.keys(basics).sort()).toEqual(['HOME', 'LANG', 'PATH', 'TZ']);
+    const params = validateParams(action, { pattern: 'p', dir: '/var/log' });
+    expect(commandEnv(action, params, basics)).toEqual(commandEnv(action, params, server));
+    expect(serverBasics({ SECRET_TOKEN: 'x' })).toEqual({});
   });
 
   it('carries the limits and cwd of the action', () => {
