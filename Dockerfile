@@ -52,5 +52,5 @@ STOPSIGNAL SIGTERM
 # The slim image has no curl; Node 20 has fetch.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "--no-maglev", "/opt/porthole/dist/cli/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "--no-maglev", "/opt/porthole/dist/cli/main.js"]
 CMD ["serve", "-c", "/etc/porthole/porthole.yaml", "--listen", "0.0.0.0:8080"]

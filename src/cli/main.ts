@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8 --heap-growing-percent=50 --no-maglev
+#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=50 --no-maglev
 import './require-supported-node.js';
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';

@@ -7,4 +7,4 @@
  * collections while allocation is fast. V8 reads them only at start-up, so they cannot be set
  * from inside; docs/deployment.md ("Node flags and memory") has the measurements.
  */
-export const SERVE_NODE_FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=50', '--no-maglev'] as const;
+export const SERVE_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=50', '--no-maglev'] as const;
