@@ -39,7 +39,7 @@ enum { STDOUT_END = 1, STDERR_END = 2, EXITED = 4 };
 /* Bits of stopReading's `streams` argument. */
 enum { STDOUT = 1, STDERR = 2 };
 
-/* At most this much is read from one pipe per readiness event, as libuv's own streams do. */
+/* At most this much is read from one pipe per readiness event, so one flood cannot hold up the loop. */
 #define READ_LIMIT (64 * 1024)
 
 struct child;
